@@ -1,0 +1,129 @@
+import { SessionError } from '../src/errors.ts';
+
+/**
+ * Helpers shared by the providers' pure `parseConfig` functions. Each names the provider and the
+ * offending key in its error and never echoes a password.
+ */
+
+/** configError builds the `ERR_SESSION_PROVIDER_CONFIG` error of `provider`. */
+export function configError(provider: string, message: string, cause?: unknown): SessionError {
+  return new SessionError('ERR_SESSION_PROVIDER_CONFIG', `session/${provider}: ${message}`, { cause });
+}
+
+/** parseInteger reads a whole decimal number for `key` within [min, max]; garbage is an error, never 0. */
+export function parseInteger(provider: string, key: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const text = value.trim();
+  if (!/^-?\d+$/.test(text)) throw configError(provider, `${key} must be a whole number, got ${JSON.stringify(value)}`);
+  const n = Number(text);
+  if (n < min || n > max) throw configError(provider, `${key} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/** parseBoolean reads true/false/1/0/yes/no/on/off for `key`. */
+export function parseBoolean(provider: string, key: string, value: string): boolean {
+  const text = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw configError(provider, `${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * parseDurationMs reads a duration for `key` as Go writes it (`30s`, `1.5m`, `250ms`, `2h`) or a bare
+ * number in `bareUnit` (seconds by default, as in the macaron and beego configs) and returns ms.
+ */
+export function parseDurationMs(provider: string, key: string, value: string, bareUnit: 's' | 'ms' = 's'): number {
+  const match = DURATION.exec(value.trim());
+  if (!match) throw configError(provider, `${key} must be a duration such as 30s or 180, got ${JSON.stringify(value)}`);
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? bareUnit]!);
+}
+
+/** HostPort is one `host:port` address. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** parseHostPort reads `host:port` or `[v6]:port` for `key`; the port is required unless `defaultPort` is given. */
+export function parseHostPort(provider: string, key: string, value: string, defaultPort?: number): HostPort {
+  const text = value.trim();
+  const match = /^(?:\[([^\]]+)\]|([^:/\s]+))(?::(\d+))?$/.exec(text);
+  if (!match) throw configError(provider, `${key} must be host:port, got ${JSON.stringify(value)}`);
+  const host = match[1] ?? match[2]!;
+  if (match[3] === undefined) {
+    if (defaultPort === undefined) throw configError(provider, `${key} is missing its port in ${JSON.stringify(value)}`);
+    return { host, port: defaultPort };
+  }
+  return { host, port: parseInteger(provider, `${key} port`, match[3], 1, 65535) };
+}
+
+/**
+ * parseKeyValues splits `a=1<sep>b=2` into ordered pairs (macaron's form, lib/pq's form with
+ * `sep` = whitespace). Values may be single-quoted with `\'` and `\\` escapes as lib/pq allows.
+ * A key given twice or an entry without `=` is an error naming it.
+ */
+export function parseKeyValues(provider: string, text: string, sep: ',' | 'space'): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  const isSep = (ch: string) => (sep === ',' ? ch === ',' : /\s/.test(ch));
+  while (i < text.length) {
+    while (i < text.length && (isSep(text[i]!) || /\s/.test(text[i]!))) i++;
+    if (i >= text.length) break;
+    const eq = text.indexOf('=', i);
+    const keyEnd = eq === -1 ? text.length : eq;
+    const rawKey = text.slice(i, keyEnd).trim();
+    if (eq === -1 || rawKey === '' || /[\s,]/.test(rawKey)) {
+      throw configError(provider, `expected key=value, got ${JSON.stringify(rawKey.split(/[\s,]/)[0] || text.slice(i, i + 20))}`);
+    }
+    i = eq + 1;
+    let value = '';
+    if (sep === 'space') while (i < text.length && text[i] === ' ') i++;
+    if (text[i] === "'") {
+      i++;
+      for (; i < text.length && text[i] !== "'"; i++) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i];
+      }
+      if (text[i] !== "'") throw configError(provider, `unterminated quote in the value of ${rawKey}`);
+      i++;
+    } else {
+      while (i < text.length && !isSep(text[i]!)) value += text[i++];
+    }
+    const key = rawKey.toLowerCase();
+    if (out.has(key)) throw configError(provider, `${rawKey} is given twice`);
+    out.set(key, sep === ',' ? value.trim() : value);
+  }
+  return out;
+}
+
+/** parseUrl parses `text` with WHATWG URL rules, failing with a message that never includes the password. */
+export function parseUrl(provider: string, text: string): URL {
+  try {
+    return new URL(text.trim());
+  } catch (cause) {
+    throw configError(provider, `invalid URL ${JSON.stringify(redactUrl(text))}`, cause);
+  }
+}
+
+/** redactUrl replaces the password of a URL-like string with `***` for messages and logs. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\/\/[^/@:\s]*:)[^@/\s]*@/, '$1***@');
+}
+
+/** decodeComponent percent-decodes a URL part for `key`, naming the key on a bad escape. */
+export function decodeComponent(provider: string, key: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch (cause) {
+    throw configError(provider, `${key} has an invalid percent escape`, cause);
+  }
+}
+
+/** rejectUnknown fails on the first key of `entries` not in `allowed`, naming it. */
+export function rejectUnknown(provider: string, entries: Iterable<string>, allowed: readonly string[]): void {
+  for (const key of entries) {
+    if (!allowed.includes(key)) throw configError(provider, `unsupported option ${JSON.stringify(key)} (allowed: ${allowed.join(', ')})`);
+  }
+}

@@ -1,0 +1,199 @@
+import { SessionError } from './errors.ts';
+import { checkIdLength } from './id.ts';
+import type { Provider } from './provider.ts';
+
+/** SameSite is the cookie's SameSite attribute; `false` leaves it out (not recommended). */
+export type SameSite = 'lax' | 'strict' | 'none' | false;
+
+/** StoreErrorPolicy: on a store error in a request, fail it (`'fail'`) or go on without a session (`'continue'`). */
+export type StoreErrorPolicy = 'fail' | 'continue';
+
+/**
+ * ManagerOptions configure {@link createManager}. Durations are in seconds, as in the beego and
+ * macaron lineage; they become milliseconds once, in {@link resolveOptions}. Defaults in brackets.
+ */
+export interface ManagerOptions {
+  /** provider is a registered name or a Provider object ["memory"]. */
+  provider?: string | Provider;
+  /** providerConfig is the provider's connection string [""]. */
+  providerConfig?: string;
+  /** cookieName is the session cookie's name ["sid"]. */
+  cookieName?: string;
+  /** cookiePath is the cookie's Path ["/"]. */
+  cookiePath?: string;
+  /** domain is the cookie's Domain [unset: host-only, the safe choice]. */
+  domain?: string;
+  /** secure marks the cookie Secure [false]; set it behind HTTPS. */
+  secure?: boolean;
+  /** httpOnly marks the cookie HttpOnly [true]. */
+  httpOnly?: boolean;
+  /** sameSite is the cookie's SameSite ["lax"]; "none" requires `secure`. */
+  sameSite?: SameSite;
+  /** cookieLifeTime is the cookie's Max-Age in seconds [0: a browser-session cookie]. */
+  cookieLifeTime?: number;
+  /** gcInterval is the time between gc passes in seconds [3600]; 0 turns the ticker off. */
+  gcInterval?: number;
+  /** maxLifetime is the idle timeout in seconds [3600]. */
+  maxLifetime?: number;
+  /** absoluteLifetime caps a session's total age in seconds [unset: no cap]. */
+  absoluteLifetime?: number;
+  /**
+   * touchInterval is how long after the last write a read-only request refreshes the idle expiry,
+   * in seconds [60, at most half of maxLifetime]; requests sooner than that cost no write.
+   */
+  touchInterval?: number;
+  /** idLength is the id length in hex characters [32 = 128 bits]; fewer than 32 is refused. */
+  idLength?: number;
+  /** secret signs the cookie (HMAC-SHA256) when set; an array rotates: the first signs, all verify. */
+  secret?: string | string[];
+  /** idHeader also reads the id from, and returns it in, this header (e.g. "X-Session-Id") [unset]. */
+  idHeader?: string;
+  /** cacheControl is sent with every response that sets the session cookie ["no-store"]; false sends none. */
+  cacheControl?: string | false;
+  /** maxRecordSize limits an encoded session in bytes [1 MiB]; a bigger one fails at save. */
+  maxRecordSize?: number;
+  /** maxRetries bounds the conflict retries of one save before ERR_SESSION_CONTENDED [100]. */
+  maxRetries?: number;
+  /** onStoreError is the outage policy for store errors while loading a session ["fail"]. */
+  onStoreError?: StoreErrorPolicy;
+  /** onError receives background errors (gc) and reports such as corrupt records [console.error]. */
+  onError?: (error: Error) => void;
+  /** onDestroy is called with the id of each session destroyed through this manager. */
+  onDestroy?: (sid: string) => void;
+  /** now returns epoch ms [Date.now]; tests pass a fake clock. */
+  now?: () => number;
+}
+
+/** ResolvedOptions are ManagerOptions with defaults applied and every duration in milliseconds. */
+export interface ResolvedOptions {
+  provider: string | Provider;
+  providerConfig: string;
+  cookieName: string;
+  cookiePath: string;
+  domain: string | undefined;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: SameSite;
+  cookieMaxAgeMs: number;
+  gcIntervalMs: number;
+  maxLifetimeMs: number;
+  absoluteLifetimeMs: number | undefined;
+  touchIntervalMs: number;
+  idLength: number;
+  secrets: string[];
+  idHeader: string | undefined;
+  cacheControl: string | false;
+  maxRecordSize: number;
+  maxRetries: number;
+  onStoreError: StoreErrorPolicy;
+  onError: (error: Error) => void;
+  onDestroy: ((sid: string) => void) | undefined;
+  now: () => number;
+}
+
+/** DEFAULTS are the documented defaults of {@link ManagerOptions}, in the option's own unit. */
+export const DEFAULTS = {
+  provider: 'memory',
+  providerConfig: '',
+  cookieName: 'sid',
+  cookiePath: '/',
+  secure: false,
+  httpOnly: true,
+  sameSite: 'lax',
+  cookieLifeTime: 0,
+  gcInterval: 3600,
+  maxLifetime: 3600,
+  touchInterval: 60,
+  idLength: 32,
+  cacheControl: 'no-store',
+  maxRecordSize: 1024 * 1024,
+  maxRetries: 100,
+  onStoreError: 'fail',
+} as const satisfies ManagerOptions;
+
+/** MIN_SECRET_LENGTH is the shortest accepted signing secret, in characters. */
+export const MIN_SECRET_LENGTH = 32;
+
+function invalid(message: string): SessionError {
+  return new SessionError('ERR_SESSION_CONFIG', `session: ${message}`);
+}
+
+function seconds(name: string, value: number | undefined, fallback: number | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return fallback === undefined ? undefined : fallback * 1000;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw invalid(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${String(value)}`);
+  }
+  return value * 1000;
+}
+
+// RFC 6265 token characters for the cookie name; paths and domains must not break the header.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const ATTRIBUTE = /^[\x21-\x3a\x3c-\x7e]+$/;
+
+/**
+ * resolveOptions validates `options`, applies {@link DEFAULTS} and converts seconds to ms. Bad
+ * values fail with `ERR_SESSION_CONFIG` naming the option; secrets are never echoed.
+ */
+export function resolveOptions(options: ManagerOptions): ResolvedOptions {
+  const cookieName = options.cookieName ?? DEFAULTS.cookieName;
+  if (!TOKEN.test(cookieName)) throw invalid(`cookieName ${JSON.stringify(cookieName)} is not a valid cookie name`);
+  const cookiePath = options.cookiePath ?? DEFAULTS.cookiePath;
+  if (!ATTRIBUTE.test(cookiePath) || !cookiePath.startsWith('/')) throw invalid(`cookiePath ${JSON.stringify(cookiePath)} must start with / and hold no ; or spaces`);
+  const domain = options.domain === '' ? undefined : options.domain;
+  if (domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(domain)) throw invalid(`domain ${JSON.stringify(domain)} is not a host name`);
+  const secure = options.secure ?? DEFAULTS.secure;
+  const sameSite = options.sameSite ?? DEFAULTS.sameSite;
+  if (!['lax', 'strict', 'none', false].includes(sameSite)) throw invalid(`sameSite must be lax, strict, none or false, got ${JSON.stringify(sameSite)}`);
+  if (sameSite === 'none' && !secure) throw invalid('sameSite "none" requires secure: true');
+  if (cookieName.startsWith('__Host-') && (!secure || domain !== undefined || cookiePath !== '/')) {
+    throw invalid('a __Host- cookie needs secure: true, no domain and cookiePath "/"');
+  }
+  if (cookieName.startsWith('__Secure-') && !secure) throw invalid('a __Secure- cookie needs secure: true');
+
+  const maxLifetimeMs = seconds('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, false)!;
+  const touchIntervalMs = Math.min(seconds('touchInterval', options.touchInterval, DEFAULTS.touchInterval, true)!, maxLifetimeMs / 2);
+  const secrets = options.secret === undefined ? [] : Array.isArray(options.secret) ? options.secret : [options.secret];
+  if (options.secret !== undefined && secrets.length === 0) throw invalid('secret must not be an empty list');
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      throw invalid(`secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+    }
+  }
+  const idHeader = options.idHeader === '' ? undefined : options.idHeader;
+  if (idHeader !== undefined && !TOKEN.test(idHeader)) throw invalid(`idHeader ${JSON.stringify(idHeader)} is not a header name`);
+  const onStoreError = options.onStoreError ?? DEFAULTS.onStoreError;
+  if (onStoreError !== 'fail' && onStoreError !== 'continue') throw invalid(`onStoreError must be "fail" or "continue", got ${JSON.stringify(onStoreError)}`);
+  const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value <= 0) throw invalid(`${name} must be a positive whole number, got ${String(value)}`);
+    return value;
+  };
+  const cacheControl = options.cacheControl ?? DEFAULTS.cacheControl;
+  if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl must be a header value or false');
+
+  return {
+    provider: options.provider ?? DEFAULTS.provider,
+    providerConfig: options.providerConfig ?? DEFAULTS.providerConfig,
+    cookieName,
+    cookiePath,
+    domain,
+    secure,
+    httpOnly: options.httpOnly ?? DEFAULTS.httpOnly,
+    sameSite,
+    cookieMaxAgeMs: seconds('cookieLifeTime', options.cookieLifeTime, DEFAULTS.cookieLifeTime, true)!,
+    gcIntervalMs: seconds('gcInterval', options.gcInterval, DEFAULTS.gcInterval, true)!,
+    maxLifetimeMs,
+    absoluteLifetimeMs: seconds('absoluteLifetime', options.absoluteLifetime, undefined, false),
+    touchIntervalMs,
+    idLength: checkIdLength(options.idLength ?? DEFAULTS.idLength),
+    secrets,
+    idHeader: idHeader?.toLowerCase(),
+    cacheControl,
+    maxRecordSize: positiveInt('maxRecordSize', options.maxRecordSize, DEFAULTS.maxRecordSize),
+    maxRetries: positiveInt('maxRetries', options.maxRetries, DEFAULTS.maxRetries),
+    onStoreError,
+    onError: options.onError ?? ((error) => console.error(error)),
+    onDestroy: options.onDestroy,
+    now: options.now ?? Date.now,
+  };
+}

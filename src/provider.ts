@@ -1,0 +1,61 @@
+/**
+ * The provider contract: the registered {@link Provider} opens a {@link Store}, which keeps opaque
+ * records keyed by session id. Providers only move strings; the core codec writes the records and
+ * the Session logic lives once, in `src/session.ts`.
+ */
+
+/** OpenOptions are what the Manager passes to {@link Provider.open}. */
+export interface OpenOptions {
+  /** maxLifetime is the idle timeout in milliseconds; stores without per-record expiry use it for gc. */
+  maxLifetime: number;
+  /** now returns the current epoch milliseconds; defaults to `Date.now`. Tests pass a fake clock. */
+  now?: () => number;
+}
+
+/**
+ * Provider is the value registered under a name. It is stateless: `open` parses the provider's
+ * config string and connects, failing with a `SessionError` (`ERR_SESSION_PROVIDER_CONFIG` for a
+ * bad string, `ERR_SESSION_STORE` for an unreachable backend, `ERR_SESSION_MISSING_DEPENDENCY`
+ * for a client library that is not installed).
+ */
+export interface Provider {
+  open(config: string, options: OpenOptions): Promise<Store>;
+}
+
+/**
+ * Store is one opened backend. Session ids reaching a store are already validated by the Manager;
+ * a store that touches a file system or builds keys still validates them on its own.
+ *
+ * Expiry is enforced on read: `get` never returns a record whose `expiresAt` has passed, whether
+ * or not a gc ran. `expiresAt` is always epoch milliseconds.
+ */
+export interface Store {
+  /** get returns the record, or `undefined` when it is missing or expired. It never creates one. */
+  get(sid: string): Promise<string | undefined>;
+  /** set creates or replaces the record and its expiry. */
+  set(sid: string, record: string, expiresAt: number): Promise<void>;
+  /** destroy removes the record; a missing sid is a no-op. Idempotent. */
+  destroy(sid: string): Promise<void>;
+
+  /**
+   * compareAndSet writes `record` only if the stored record still equals `expected` exactly
+   * (`undefined`: only if no live record exists) and tells whether it wrote. An expired record
+   * counts as missing. This is how the Manager avoids lost updates; without it, last writer wins.
+   */
+  compareAndSet?(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean>;
+  /** touch moves the expiry of a live record to `expiresAt`; never changes data, never creates. */
+  touch?(sid: string, expiresAt: number): Promise<void>;
+  /**
+   * regenerate moves the live record of `oldSid` to `newSid`, keeping its data and expiry, and
+   * removes `oldSid`; atomic where the backend allows it. A missing `oldSid` is a no-op.
+   */
+  regenerate?(oldSid: string, newSid: string): Promise<void>;
+  /** count returns the exact number of live sessions of this store only (not the whole backend). */
+  count?(): Promise<number>;
+  /** clear removes every session of this store, and nothing else. */
+  clear?(): Promise<void>;
+  /** gc removes expired records; only stores whose backend has no native expiry need it. */
+  gc?(): Promise<void>;
+  /** close releases connections and timers. Idempotent. */
+  close?(): Promise<void>;
+}

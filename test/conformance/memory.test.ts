@@ -1,0 +1,4 @@
+import { provider } from 'sessionkit/providers/memory';
+import { describeStore } from 'sessionkit/testing';
+
+describeStore('memory', { open: (options) => provider.open('', options) });

@@ -1,0 +1,30 @@
+import { createConnection } from 'node:net';
+
+/** inCI tells whether the suite runs under CI, where every integration server is expected. */
+export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** reachable resolves true when a TCP connection to host:port opens within `timeoutMs`. */
+export function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * requireServer gates an integration suite on a server: in CI an unreachable server fails the
+ * suite; elsewhere the suite is reported pending with the reason. Call it from a `before` hook.
+ */
+export async function requireServer(ctx: Mocha.Context, label: string, host: string, port: number): Promise<void> {
+  if (await reachable(host, port)) return;
+  const reason = `${label} is not reachable at ${host}:${port}`;
+  if (inCI) throw new Error(`${reason}, and CI expects it (see .ci/run)`);
+  console.log(`      (pending: ${reason})`);
+  ctx.skip();
+}
