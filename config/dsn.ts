@@ -127,3 +127,38 @@ export function rejectUnknown(provider: string, entries: Iterable<string>, allow
     if (!allowed.includes(key)) throw configError(provider, `unsupported option ${JSON.stringify(key)} (allowed: ${allowed.join(', ')})`);
   }
 }
+
+/** HostListUrl is a URL whose authority may list several hosts, as MongoDB and Couchbase write them. */
+export interface HostListUrl {
+  scheme: string;
+  username: string;
+  password: string | undefined;
+  /** hosts is the raw authority after any userinfo, e.g. `a:27017,b:27017`. */
+  hosts: string;
+  /** path is the raw path including its leading `/`, or `''`. */
+  path: string;
+  /** query is the raw query without its `?`, or `''`. */
+  query: string;
+}
+
+/**
+ * parseHostListUrl splits `scheme://[user[:pass]@]h1[:p1][,h2[:p2]…][/path][?query]`, which WHATWG
+ * URL rejects once there are two hosts. User and password are percent-decoded; the other parts stay
+ * raw. An `@` inside the userinfo must be percent-encoded. Messages never include the password.
+ */
+export function parseHostListUrl(provider: string, text: string, schemes: readonly string[]): HostListUrl {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/(?:([^:@/?]*)(?::([^@/?]*))?@)?([^/?@]*)(\/[^?]*)?(?:\?(.*))?$/i.exec(text.trim());
+  if (!match || !schemes.includes(match[1]!.toLowerCase())) {
+    // The text is not echoed: a malformed userinfo is exactly where an unencoded password hides.
+    throw configError(provider, `expected a ${schemes.map((s) => `${s}://`).join(' or ')} url with any @, / or ? in the password percent-encoded`);
+  }
+  if (match[4] === '') throw configError(provider, `the ${match[1]!.toLowerCase()}:// url has no host`);
+  return {
+    scheme: match[1]!.toLowerCase(),
+    username: decodeComponent(provider, 'username', match[2] ?? ''),
+    password: match[3] === undefined ? undefined : decodeComponent(provider, 'password', match[3]),
+    hosts: match[4]!,
+    path: match[5] ?? '',
+    query: match[6] ?? '',
+  };
+}
