@@ -1,0 +1,388 @@
+import {
+  configError,
+  type HostPort,
+  parseDurationMs,
+  parseHostListUrl,
+  parseHostPort,
+  parseInteger,
+  rejectUnknown,
+} from '../../config/dsn.ts';
+import { SessionError, storeError } from '../../src/errors.ts';
+import { assertValidId, MAX_ID_LENGTH } from '../../src/id.ts';
+import { loadOptional } from '../../src/load.ts';
+import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
+import { register } from '../../src/registry.ts';
+
+const NAME = 'memcache';
+
+/** DEFAULT_PREFIX is put in front of every session id to form the memcached key. */
+export const DEFAULT_PREFIX = 'session:';
+/** DEFAULT_SERVER is used for an empty config string. */
+export const DEFAULT_SERVER: HostPort = { host: '127.0.0.1', port: 11211 };
+/** MAX_KEY_BYTES is memcached's key limit; a prefix plus the longest session id must fit. */
+export const MAX_KEY_BYTES = 250;
+/** MAX_ITEM_BYTES is memcached's default item size limit (`-I 1m`); bigger records are refused. */
+export const MAX_ITEM_BYTES = 1024 * 1024;
+/** MAX_RELATIVE_EXPIRY is the largest exptime (30 days, in seconds) memcached reads as relative. */
+export const MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
+
+/**
+ * MemcacheOptions are the parsed memcache config. `servers` holds one or more addresses (keys are
+ * spread over them by memjs's hash); `username`/`password` are SASL credentials, present only
+ * when given; `prefix` defaults to {@link DEFAULT_PREFIX}; `timeoutMs` (default 1000) bounds each
+ * request and each connection attempt; `retries` (default 2) is how many times memjs tries an
+ * idempotent request before it rejects.
+ */
+export interface MemcacheOptions {
+  servers: HostPort[];
+  username?: string;
+  password?: string;
+  prefix: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+const URL_KEYS = ['prefix', 'timeout', 'retries'] as const;
+
+/**
+ * parseConfig reads the memcache config string. Accepted forms:
+ *
+ * - `''` → {@link DEFAULT_SERVER};
+ * - macaron / beego: `127.0.0.1:11211` or a `;`-separated list `127.0.0.1:11211;127.0.0.1:11212`
+ *   (a missing port is 11211);
+ * - URL: `memcache://[user:pass@]host:11211[,host2:11212][?prefix=app:&timeout=2s&retries=2]`
+ *   (`memcached://` too); user and password are SASL credentials, percent-encoded.
+ *
+ * A bad port, an unknown option or a prefix that cannot be part of a memcached key (spaces,
+ * control characters, non-ASCII, or longer than 250 bytes minus the longest session id) is an
+ * `ERR_SESSION_PROVIDER_CONFIG` error naming the key; the password never appears in a message.
+ */
+export function parseConfig(config: string): MemcacheOptions {
+  const text = config.trim();
+  const options: MemcacheOptions = { servers: [DEFAULT_SERVER], prefix: DEFAULT_PREFIX, timeoutMs: 1000, retries: 2 };
+  if (text === '') return options;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    if (text.includes(',')) throw configError(NAME, `servers are separated by ';', not ',' (got ${JSON.stringify(text)})`);
+    options.servers = text.split(';').map((part, i) => {
+      if (part.trim() === '') throw configError(NAME, `server ${i + 1} of ${JSON.stringify(text)} is empty`);
+      return parseHostPort(NAME, 'server', part, DEFAULT_SERVER.port);
+    });
+    return options;
+  }
+
+  const url = parseHostListUrl(NAME, text, ['memcache', 'memcached']);
+  if (url.path !== '' && url.path !== '/') throw configError(NAME, `the url takes no path, got ${JSON.stringify(url.path)}`);
+  options.servers = url.hosts.split(',').map((part) => parseHostPort(NAME, 'host', part, DEFAULT_SERVER.port));
+  if (url.username !== '' || url.password !== undefined) {
+    if (url.username === '') throw configError(NAME, 'the url has a password but no username');
+    options.username = url.username;
+    options.password = url.password ?? '';
+  }
+  const params = new URLSearchParams(url.query);
+  const keys = [...params.keys()];
+  rejectUnknown(NAME, keys, URL_KEYS);
+  for (const key of new Set(keys)) {
+    const values = params.getAll(key);
+    if (values.length > 1) throw configError(NAME, `${key} is given twice`);
+    const value = values[0]!;
+    if (key === 'prefix') options.prefix = value;
+    else if (key === 'timeout') options.timeoutMs = parseTimeout(value);
+    else options.retries = parseInteger(NAME, 'retries', value, 1, 10);
+  }
+  checkPrefix(options.prefix);
+  return options;
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDurationMs(NAME, 'timeout', value);
+  if (ms < 10 || ms > 60_000) throw configError(NAME, `timeout must be between 10ms and 60s, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/** checkPrefix refuses a prefix that would make an invalid memcached key with the longest id. */
+function checkPrefix(prefix: string): void {
+  if (!/^[\x21-\x7e]*$/.test(prefix)) {
+    throw configError(NAME, 'prefix may hold only printable ASCII without spaces or control characters (memcached key rules)');
+  }
+  const room = MAX_KEY_BYTES - MAX_ID_LENGTH;
+  if (prefix.length > room) {
+    throw configError(NAME, `prefix is ${prefix.length} bytes; memcached keys are at most ${MAX_KEY_BYTES} bytes, so it may be at most ${room}`);
+  }
+}
+
+/**
+ * memcachedExpiry converts `expiresAt` (epoch ms) into memcached's exptime as of `now`: relative
+ * seconds, rounded up, while they fit in 30 days, otherwise absolute unix seconds (memcached reads
+ * any exptime above 2592000 as a timestamp). It returns `undefined` when `expiresAt` is not in the
+ * future: the caller deletes instead, since exptime 0 would mean "never expire" and a negative one
+ * does not fit the protocol.
+ */
+export function memcachedExpiry(expiresAt: number, now: number): number | undefined {
+  const remaining = expiresAt - now;
+  if (!(remaining > 0)) return undefined;
+  const seconds = Math.ceil(remaining / 1000);
+  if (seconds <= MAX_RELATIVE_EXPIRY) return seconds;
+  return Math.min(Math.ceil(expiresAt / 1000), 0xffffffff);
+}
+
+/** The parts of memjs 1.x used here; memjs ships no types. */
+interface MemjsResponse {
+  header: { status: number; cas: Buffer };
+  val: Buffer;
+}
+type MemjsCallback = (err: unknown, response: MemjsResponse | null) => void;
+interface MemjsServer {
+  host: string;
+  port: number;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  onResponse(seq: number, handler: (response: MemjsResponse) => void): void;
+  onError(seq: number, handler: (err: unknown) => void): void;
+  write(request: Buffer): void;
+}
+interface MemjsClient {
+  seq: number;
+  servers: MemjsServer[];
+  incrSeq(): void;
+  perform(key: string, request: Buffer, seq: number, callback: MemjsCallback, retries?: number): void;
+  close(): void;
+}
+interface Memjs {
+  Client: new (servers: MemjsServer[], options: object) => MemjsClient;
+  Server: new (host: string, port: number, username: string | undefined, password: string | undefined, options: object) => MemjsServer;
+  Utils: { makeRequestBuffer(opcode: number, key: string, extras: Buffer | string, value: Buffer | string, opaque: number): Buffer };
+}
+
+/** Binary protocol opcodes and statuses (memcached protocol_binary.h). */
+const OP = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, version: 0x0b, touch: 0x1c } as const;
+const STATUS = { ok: 0x00, notFound: 0x01, exists: 0x02, tooLarge: 0x03, notStored: 0x05 } as const;
+/** NO_RETRY makes memjs send a conditional write once: a retry after a lost reply could misreport it. */
+const NO_RETRY = 1;
+
+interface Item {
+  value: string;
+  cas: Buffer;
+}
+
+/**
+ * MemcacheStore keeps each session as one memcached item `prefix + sid` with native expiry. It
+ * speaks memcached's binary protocol through memjs's request layer so that it can read CAS tokens:
+ * `compareAndSet` is `add` for a missing record and a CAS-guarded `set` otherwise. memcached
+ * cannot list keys, so there is no `count` or `clear`; it expires items itself, so there is no `gc`.
+ */
+export class MemcacheStore implements Store {
+  private closed = false;
+
+  constructor(
+    private readonly memjs: Memjs,
+    private readonly client: MemjsClient,
+    private readonly options: MemcacheOptions,
+    private readonly openOptions: OpenOptions,
+  ) {}
+
+  async get(sid: string): Promise<string | undefined> {
+    return (await this.read(sid, 'get'))?.value;
+  }
+
+  async set(sid: string, record: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    const exptime = memcachedExpiry(expiresAt, this.now());
+    if (exptime === undefined) return this.remove(key, 'set');
+    const value = this.encode(key, record);
+    const response = await this.request('set', OP.set, key, storeExtras(exptime), value);
+    this.expect('set', response, [STATUS.ok]);
+  }
+
+  async destroy(sid: string): Promise<void> {
+    await this.remove(this.key(sid), 'destroy');
+  }
+
+  async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    const key = this.key(sid);
+    const exptime = memcachedExpiry(expiresAt, this.now());
+    if (expected === undefined) {
+      // An already expired record is "nothing stored": it succeeds exactly when nothing is there.
+      if (exptime === undefined) return (await this.read(sid, 'compareAndSet')) === undefined;
+      const value = this.encode(key, record);
+      const response = await this.request('compareAndSet', OP.add, key, storeExtras(exptime), value, undefined, NO_RETRY);
+      return this.expect('compareAndSet', response, [STATUS.ok, STATUS.exists, STATUS.notStored]) === STATUS.ok;
+    }
+    const current = await this.read(sid, 'compareAndSet');
+    if (current === undefined || current.value !== expected) return false;
+    const response =
+      exptime === undefined
+        ? await this.request('compareAndSet', OP.delete, key, '', '', current.cas, NO_RETRY)
+        : await this.request('compareAndSet', OP.set, key, storeExtras(exptime), this.encode(key, record), current.cas, NO_RETRY);
+    return this.expect('compareAndSet', response, [STATUS.ok, STATUS.notFound, STATUS.exists]) === STATUS.ok;
+  }
+
+  async touch(sid: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    const exptime = memcachedExpiry(expiresAt, this.now());
+    if (exptime === undefined) return this.remove(key, 'touch');
+    const response = await this.request('touch', OP.touch, key, uint32(exptime), '');
+    this.expect('touch', response, [STATUS.ok, STATUS.notFound]);
+  }
+
+  /**
+   * regenerate is get + add + delete, not atomic: a reader may briefly see both ids. memcached
+   * cannot report an item's remaining lifetime, so the new id gets a full `maxLifetime`, as a
+   * touch at regeneration time would give it.
+   */
+  async regenerate(oldSid: string, newSid: string): Promise<void> {
+    const newKey = this.key(newSid);
+    const current = await this.read(oldSid, 'regenerate');
+    if (current === undefined) return;
+    const exptime = memcachedExpiry(this.now() + this.openOptions.maxLifetime, this.now());
+    if (exptime !== undefined) {
+      const value = this.encode(newKey, current.value);
+      const response = await this.request('regenerate', OP.add, newKey, storeExtras(exptime), value, undefined, NO_RETRY);
+      if (this.expect('regenerate', response, [STATUS.ok, STATUS.exists, STATUS.notStored]) !== STATUS.ok) {
+        throw new SessionError('ERR_SESSION_STORE', 'session/memcache: regenerate failed: the new session id is already taken');
+      }
+    }
+    await this.remove(this.key(oldSid), 'regenerate');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+
+  private now(): number {
+    return (this.openOptions.now ?? Date.now)();
+  }
+
+  private key(sid: string): string {
+    assertValidId(sid, NAME);
+    return this.options.prefix + sid;
+  }
+
+  private async read(sid: string, action: string): Promise<Item | undefined> {
+    const response = await this.request(action, OP.get, this.key(sid), '', '');
+    if (this.expect(action, response, [STATUS.ok, STATUS.notFound]) === STATUS.notFound) return undefined;
+    return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
+  }
+
+  private async remove(key: string, action: string): Promise<void> {
+    const response = await this.request(action, OP.delete, key, '', '');
+    this.expect(action, response, [STATUS.ok, STATUS.notFound]);
+  }
+
+  /** encode refuses a record memcached would reject, before anything is sent or overwritten. */
+  private encode(key: string, record: string): Buffer {
+    const value = Buffer.from(record, 'utf8');
+    if (value.length + key.length > MAX_ITEM_BYTES) throw tooLarge(value.length);
+    return value;
+  }
+
+  private expect(action: string, response: MemjsResponse, allowed: readonly number[]): number {
+    const { status } = response.header;
+    if (allowed.includes(status)) return status;
+    if (status === STATUS.tooLarge) throw tooLarge(response.val.length);
+    const detail = response.val.length > 0 ? response.val.toString('utf8') : `status 0x${status.toString(16)}`;
+    throw storeError(NAME, action, new Error(`memcached answered ${detail}`));
+  }
+
+  /**
+   * request sends one binary-protocol request through memjs, which picks the server by key,
+   * applies the timeout and retries. The CAS token, when given, goes into the header (bytes 16–23),
+   * which memjs's own set/add/delete leave zero.
+   */
+  private request(action: string, opcode: number, key: string, extras: Buffer | string, value: Buffer | string, cas?: Buffer, retries?: number): Promise<MemjsResponse> {
+    if (this.closed) return Promise.reject(new SessionError('ERR_SESSION_CLOSED', 'session/memcache: the store is closed'));
+    const { client } = this;
+    client.incrSeq();
+    const seq = client.seq;
+    const buffer = this.memjs.Utils.makeRequestBuffer(opcode, key, extras, value, seq);
+    if (cas) cas.copy(buffer, 16);
+    return new Promise((resolve, reject) => {
+      client.perform(
+        key,
+        buffer,
+        seq,
+        (err, response) => (err || !response ? reject(storeError(NAME, action, err ?? 'no response')) : resolve(response)),
+        retries,
+      );
+    });
+  }
+}
+
+function uint32(n: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(n, 0);
+  return buffer;
+}
+
+/** storeExtras are set/add extras: 4 bytes of flags (always 0) and 4 bytes of exptime. */
+function storeExtras(exptime: number): Buffer {
+  return Buffer.concat([uint32(0), uint32(exptime)]);
+}
+
+function tooLarge(bytes: number): SessionError {
+  return new SessionError(
+    'ERR_SESSION_TOO_LARGE',
+    `session/memcache: a record of ${bytes} bytes does not fit memcached's 1 MB item limit (${MAX_ITEM_BYTES} bytes including the key)`,
+  );
+}
+
+function address(server: HostPort): string {
+  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
+
+/** probe sends `version` to one server, bypassing memjs's retries, and resolves when it answers. */
+function probe(memjs: Memjs, client: MemjsClient, server: MemjsServer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
+    client.incrSeq();
+    const seq = client.seq;
+    server.onResponse(seq, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.onError(seq, (err) => {
+      clearTimeout(timer);
+      reject(err instanceof Error ? err : new Error(String(err)));
+    });
+    server.write(memjs.Utils.makeRequestBuffer(OP.version, '', '', '', seq));
+  });
+}
+
+/**
+ * provider opens a {@link MemcacheStore}: it loads memjs, then asks every server for its version,
+ * so an unreachable or refusing memcached fails `open` within about twice the timeout, naming the
+ * address (never the password).
+ */
+export const provider: Provider = {
+  async open(config, openOptions) {
+    const options = parseConfig(config);
+    const loaded = await loadOptional<Memjs & { default?: Memjs }>(NAME, 'memjs');
+    const memjs = loaded.default ?? loaded;
+    const timeout = options.timeoutMs / 1000;
+    const clientOptions = {
+      timeout,
+      conntimeout: timeout,
+      retries: options.retries,
+      retry_delay: 0.1,
+      failover: false,
+      keepAlive: true,
+      logger: { log() {} },
+    };
+    const servers = options.servers.map((s) => new memjs.Server(s.host, s.port, options.username, options.password, clientOptions));
+    // memjs reports failures through callbacks; the listener keeps a stray 'error' from crashing.
+    for (const server of servers) server.on('error', () => {});
+    const client = new memjs.Client(servers, clientOptions);
+    for (const [i, server] of servers.entries()) {
+      try {
+        await probe(memjs, client, server, 2 * options.timeoutMs + 500);
+      } catch (cause) {
+        client.close();
+        const detail = cause instanceof Error ? cause.message : String(cause);
+        throw new SessionError('ERR_SESSION_STORE', `session/memcache: cannot reach memcached at ${address(options.servers[i]!)}: ${detail}`, { cause });
+      }
+    }
+    return new MemcacheStore(memjs, client, options, openOptions);
+  },
+};
+
+register('memcache', provider);
