@@ -2,4 +2,12 @@ export { SessionError, isSessionError, storeError, type SessionErrorCode } from 
 export type { OpenOptions, Provider, Store } from './provider.ts';
 export { register, providers } from './registry.ts';
 export { generateId, isValidId, assertValidId, MIN_ID_LENGTH } from './id.ts';
+export { createManager, Manager } from './manager.ts';
+export { Session, type RawStore, type CookieDecision } from './session.ts';
+export { Flash, buildFlashView, type FlashView, type FlashMessage } from './flash.ts';
+export { FLASH_LEVELS, type FlashLevel } from './codec.ts';
+export { DEFAULTS, type ManagerOptions, type SameSite, type StoreErrorPolicy } from './options.ts';
+export type { SessionData, TypedSession } from './http/express-types.ts';
+export { sessionHeaders, applyHeaders, type HeaderTarget, type ConnectMiddleware } from './http/node.ts';
 import '../providers/memory/index.ts';
+import '../providers/file/index.ts';

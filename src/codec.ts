@@ -1,0 +1,134 @@
+import { SessionError } from './errors.ts';
+
+/** FlashLevel is one of the four levels of a flash message, as in macaron. */
+export type FlashLevel = 'success' | 'error' | 'info' | 'warning';
+/** FLASH_LEVELS lists the levels in the order templates show them. */
+export const FLASH_LEVELS: readonly FlashLevel[] = ['success', 'error', 'info', 'warning'];
+
+/** StoredFlash is a leveled message waiting for the request that shows it; `id` tells it apart when two requests race. */
+export interface StoredFlash {
+  level: FlashLevel;
+  text: string;
+  id: string;
+}
+
+/**
+ * SessionState is what one record holds. Maps keep user keys out of any object prototype.
+ * `touched` is the last write (or expiry refresh) and drives idle expiry; `created` drives the
+ * absolute lifetime.
+ */
+export interface SessionState {
+  created: number;
+  touched: number;
+  user: string | undefined;
+  data: Map<string, unknown>;
+  flashes: StoredFlash[];
+  keyed: Map<string, unknown>;
+}
+
+/** freshState returns an empty state created at `now`. */
+export function freshState(now: number): SessionState {
+  return { created: now, touched: now, user: undefined, data: new Map(), flashes: [], keyed: new Map() };
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** checkKey refuses keys that are not non-empty strings or that could pollute a prototype. */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '' || FORBIDDEN_KEYS.has(key)) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: ${JSON.stringify(String(key))} cannot be used as a session key`);
+  }
+}
+
+/**
+ * checkValue accepts JSON data only — strings, finite numbers, booleans, null, arrays and plain
+ * objects — so every value comes back exactly as it was stored, on every provider. A Date, Map,
+ * Buffer, BigInt, undefined, NaN or a cycle is refused with the path of the bad part.
+ */
+export function checkValue(value: unknown, path: string, seen: Set<object> = new Set()): void {
+  const fail = (what: string) => {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: value at ${path} is ${what}; sessions hold JSON data only`);
+  };
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(String(value));
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (seen.has(value)) fail('a cycle');
+      seen.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => checkValue(item, `${path}[${i}]`, seen));
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) fail(`a ${value.constructor?.name ?? 'class instance'}`);
+        for (const [key, item] of Object.entries(value)) {
+          if (FORBIDDEN_KEYS.has(key)) fail(`an object with the key ${JSON.stringify(key)}`);
+          checkValue(item, `${path}.${key}`, seen);
+        }
+      }
+      seen.delete(value);
+      return;
+    }
+    default:
+      fail(typeof value === 'undefined' ? 'undefined (use delete)' : `a ${typeof value}`);
+  }
+}
+
+const VERSION = 1;
+
+/** encode writes `state` as a record string, refusing one above `maxBytes` before anything is stored. */
+export function encode(state: SessionState, maxBytes: number): string {
+  const doc: Record<string, unknown> = { v: VERSION, c: state.created, t: state.touched, d: Object.fromEntries(state.data) };
+  if (state.user !== undefined) doc.u = state.user;
+  if (state.flashes.length > 0) doc.f = state.flashes.map((m) => [m.level, m.text, m.id]);
+  if (state.keyed.size > 0) doc.k = Object.fromEntries(state.keyed);
+  const record = JSON.stringify(doc);
+  if (record.length > maxBytes / 3 && Buffer.byteLength(record) > maxBytes) {
+    throw new SessionError('ERR_SESSION_TOO_LARGE', `session: session data is ${Buffer.byteLength(record)} bytes, above the limit of ${maxBytes} (maxRecordSize)`);
+  }
+  return record;
+}
+
+function corrupt(why: string): SessionError {
+  return new SessionError('ERR_SESSION_CORRUPT_RECORD', `session: stored record is unreadable (${why})`);
+}
+
+function rejectPollution(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw corrupt(`forbidden key ${JSON.stringify(key)}`);
+  return value;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * decode reads a record written by {@link encode}. Anything else — bad JSON, a wrong shape, a
+ * `__proto__`/`constructor` key anywhere — throws `ERR_SESSION_CORRUPT_RECORD`.
+ */
+export function decode(record: string): SessionState {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(record, rejectPollution);
+  } catch (error) {
+    throw error instanceof SessionError ? error : corrupt('not JSON');
+  }
+  if (!isObject(doc) || doc.v !== VERSION) throw corrupt('unknown format');
+  const { c, t, u, d, f, k } = doc;
+  if (typeof c !== 'number' || typeof t !== 'number' || !isObject(d)) throw corrupt('missing fields');
+  if (u !== undefined && typeof u !== 'string') throw corrupt('bad user');
+  if (k !== undefined && !isObject(k)) throw corrupt('bad keyed flash');
+  const flashes: StoredFlash[] = [];
+  if (f !== undefined) {
+    if (!Array.isArray(f)) throw corrupt('bad flash');
+    for (const item of f) {
+      if (!Array.isArray(item) || !FLASH_LEVELS.includes(item[0]) || typeof item[1] !== 'string' || typeof item[2] !== 'string') {
+        throw corrupt('bad flash');
+      }
+      flashes.push({ level: item[0], text: item[1], id: item[2] });
+    }
+  }
+  return { created: c, touched: t, user: u, data: new Map(Object.entries(d)), flashes, keyed: new Map(Object.entries(k ?? {})) };
+}

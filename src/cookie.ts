@@ -1,0 +1,75 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SameSite } from './options.ts';
+
+/** MAX_COOKIE_HEADER is the longest Cookie header read; longer ones are treated as absent. */
+const MAX_COOKIE_HEADER = 16 * 1024;
+
+/**
+ * readCookie returns the value of the first cookie called `name` in a Cookie header, or
+ * undefined. It does no percent-decoding: session ids are plain ASCII, so an encoded value is
+ * invalid anyway and is refused later by id validation.
+ */
+export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
+  const text = Array.isArray(header) ? header.join('; ') : header;
+  if (!text || text.length > MAX_COOKIE_HEADER) return undefined;
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    return value === '' ? undefined : value;
+  }
+  return undefined;
+}
+
+/** CookieAttributes are the attributes written with the session cookie. */
+export interface CookieAttributes {
+  path: string;
+  domain: string | undefined;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: SameSite;
+  /** maxAgeMs of 0 writes a browser-session cookie (no Max-Age). */
+  maxAgeMs: number;
+}
+
+const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const;
+
+/** serializeCookie writes a Set-Cookie value; `value` undefined writes the clearing cookie with the same name, path and domain. */
+export function serializeCookie(name: string, value: string | undefined, attrs: CookieAttributes): string {
+  let out = `${name}=${value ?? ''}; Path=${attrs.path}`;
+  if (attrs.domain) out += `; Domain=${attrs.domain}`;
+  if (value === undefined) out += '; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  else if (attrs.maxAgeMs > 0) out += `; Max-Age=${Math.floor(attrs.maxAgeMs / 1000)}`;
+  if (attrs.httpOnly) out += '; HttpOnly';
+  if (attrs.secure) out += '; Secure';
+  if (attrs.sameSite) out += `; SameSite=${SAME_SITE[attrs.sameSite]}`;
+  return out;
+}
+
+function mac(value: string, secret: string): string {
+  return createHmac('sha256', secret).update(value).digest('base64url');
+}
+
+/** sign appends `.` and the HMAC-SHA256 of `value` under `secret`, base64url-encoded (43 chars). */
+export function sign(value: string, secret: string): string {
+  return `${value}.${mac(value, secret)}`;
+}
+
+/**
+ * unsign checks a signed value against every secret of the rotation list with a timing-safe
+ * comparison. It returns the value and whether a secret other than the first one matched (so
+ * the cookie should be signed again), or undefined for a bad, truncated or missing signature.
+ */
+export function unsign(signed: string, secrets: readonly string[]): { value: string; stale: boolean } | undefined {
+  const dot = signed.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const value = signed.slice(0, dot);
+  const given = Buffer.from(signed.slice(dot + 1));
+  for (let i = 0; i < secrets.length; i++) {
+    const expected = Buffer.from(mac(value, secrets[i]!));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return { value, stale: i > 0 };
+  }
+  return undefined;
+}

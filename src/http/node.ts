@@ -1,0 +1,133 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Session } from '../session.ts';
+
+/** HeaderTarget is what writes the session headers: the Manager. */
+export interface HeaderTarget {
+  readonly options: { readonly idHeader: string | undefined; readonly cacheControl: string | false };
+  cookieFor(id: string | undefined): string;
+  report(error: Error): void;
+  start(req: IncomingMessage, res?: ServerResponse): Promise<Session>;
+}
+
+/** SessionHeaders are the response headers one session needs, as name → value pairs. */
+export type SessionHeaders = [name: string, value: string][];
+
+/**
+ * sessionHeaders returns the headers the response must carry for `session` now — the cookie, the
+ * id header, Cache-Control — and marks them delivered, so asking again returns none. Every
+ * adapter writes these through its own framework API.
+ */
+export function sessionHeaders(session: Session, target: HeaderTarget): SessionHeaders {
+  const decision = session.cookieDecision();
+  if (decision.action === 'none') return [];
+  session.markDelivered();
+  const id = decision.action === 'set' ? decision.id : undefined;
+  const headers: SessionHeaders = [['set-cookie', target.cookieFor(id)]];
+  const { idHeader, cacheControl } = target.options;
+  if (idHeader !== undefined && id !== undefined) headers.push([idHeader, id]);
+  if (cacheControl !== false) headers.push(['cache-control', cacheControl]);
+  return headers;
+}
+
+function appendSetCookie(res: ServerResponse, value: string | number | readonly string[]): void {
+  const existing = res.getHeader('set-cookie');
+  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('set-cookie', [...before, ...(Array.isArray(value) ? value : [String(value)])]);
+}
+
+/** applyHeaders writes {@link sessionHeaders} onto a node response, adding to any Set-Cookie already there. */
+export function applyHeaders(res: ServerResponse, session: Session, target: HeaderTarget): void {
+  if (res.headersSent) return;
+  for (const [name, value] of sessionHeaders(session, target)) {
+    if (name === 'set-cookie') appendSetCookie(res, value);
+    else res.setHeader(name, value);
+  }
+}
+
+const attached = new WeakSet<ServerResponse>();
+
+/**
+ * attachSession makes the response carry the session's headers however the handler writes it:
+ * `writeHead` (which node also calls implicitly on the first write or `end`) adds them just before
+ * the headers go out. Cookies passed to writeHead itself, as an object or a raw header list, are
+ * kept beside the session cookie rather than replacing it.
+ */
+export function attachSession(res: ServerResponse, session: Session, target: HeaderTarget): void {
+  if (attached.has(res)) return;
+  attached.add(res);
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const index = typeof args[1] === 'string' ? 2 : 1;
+    const given = args[index];
+    if (Array.isArray(given)) {
+      args[index] = [...given, ...sessionHeaders(session, target).flat()];
+    } else {
+      if (given && typeof given === 'object') {
+        const rest: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(given as OutgoingHttpHeaders)) {
+          if (name.toLowerCase() === 'set-cookie' && value !== undefined) appendSetCookie(this, value);
+          else rest[name] = value;
+        }
+        args[index] = rest;
+      }
+      applyHeaders(this, session, target);
+    }
+    return writeHead.apply(this, args as Parameters<ServerResponse['writeHead']>);
+  } as ServerResponse['writeHead'];
+}
+
+/**
+ * saveBeforeEnd holds back `res.end` until the session is saved, so the next request of the same
+ * client always sees this request's writes — also after `res.redirect`. A save failure goes to
+ * `onError` (the framework's error path) while the headers are still unsent; later calls to end
+ * are ignored until the first one completes.
+ */
+export function saveBeforeEnd(res: ServerResponse, session: Session, onError: (error: Error) => void, target: HeaderTarget): void {
+  const end = res.end;
+  let ending = false;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (ending) return this;
+    ending = true;
+    session.release().then(
+      () => {
+        res.end = end;
+        end.apply(res, args as Parameters<ServerResponse['end']>);
+      },
+      (error: Error) => {
+        res.end = end;
+        if (res.headersSent) {
+          target.report(error);
+          end.apply(res, args as Parameters<ServerResponse['end']>);
+        } else {
+          onError(error);
+        }
+      },
+    );
+    return this;
+  } as ServerResponse['end'];
+}
+
+/** ConnectMiddleware is a connect/Express middleware function. */
+export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+/**
+ * connectMiddleware loads the session into `req.session`, exposes the flash view as
+ * `res.locals.flash` (read lazily: only a request that renders it consumes the messages), and
+ * saves the session before the response ends. Store errors go to `next(err)`.
+ */
+export function connectMiddleware(target: HeaderTarget): ConnectMiddleware {
+  return (req, res, next) => {
+    target.start(req, res).then((session) => {
+      (req as IncomingMessage & { session: Session }).session = session;
+      const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
+      withLocals.locals ??= {};
+      Object.defineProperty(withLocals.locals, 'flash', {
+        configurable: true,
+        enumerable: true,
+        get: () => session.flash.view(),
+      });
+      saveBeforeEnd(res, session, next, target);
+      next();
+    }, next);
+  };
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decode, freshState, type SessionState } from './codec.ts';
+import { readCookie, serializeCookie, sign, unsign, type CookieAttributes } from './cookie.ts';
+import { SessionError, storeError } from './errors.ts';
+import { generateId, isValidId } from './id.ts';
+import { resolveOptions, type ManagerOptions, type ResolvedOptions } from './options.ts';
+import type { Provider, Store } from './provider.ts';
+import { lookupProvider } from './registry.ts';
+import { Session, type SessionCore, type SessionInit } from './session.ts';
+import { attachSession, connectMiddleware, type ConnectMiddleware } from './http/node.ts';
+
+/** ClientId is the id a request presented, after signature and format checks. */
+interface ClientId {
+  id: string | undefined;
+  presented: boolean;
+  resign: boolean;
+}
+
+/**
+ * Manager owns one opened store and turns requests into {@link Session}s: it reads the id from
+ * the cookie (or the id header), validates it before any store sees it, loads or creates the
+ * session, and runs the gc ticker. Create it with {@link createManager}.
+ */
+export class Manager implements SessionCore {
+  readonly store: Store;
+  readonly options: ResolvedOptions;
+  readonly providerName: string;
+  readonly #cookie: CookieAttributes;
+  #timer: NodeJS.Timeout | undefined;
+  #gcRunning = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(store: Store, options: ResolvedOptions, providerName: string) {
+    this.store = store;
+    this.options = options;
+    this.providerName = providerName;
+    this.#cookie = {
+      path: options.cookiePath,
+      domain: options.domain,
+      secure: options.secure,
+      httpOnly: options.httpOnly,
+      sameSite: options.sameSite,
+      maxAgeMs: options.cookieMaxAgeMs,
+    };
+    if (options.gcIntervalMs > 0 && store.gc) {
+      this.#timer = setInterval(() => void this.#tick(), options.gcIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** newId returns a fresh random id of `idLength` hex characters. */
+  newId(): string {
+    return generateId(this.options.idLength);
+  }
+
+  /** report passes a non-fatal problem to `onError`, which must never throw into a request. */
+  report(error: Error): void {
+    try {
+      this.options.onError(error);
+    } catch {
+      // onError is the last resort; a failing reporter must not fail the request.
+    }
+  }
+
+  /**
+   * start reads the session of a request (beego's SessionStart): a valid id that the store knows
+   * loads that session; anything else — no cookie, a forged, malformed or unknown id — gives a
+   * fresh session with a new server-made id, which is stored and sent only once it holds data.
+   * It also arranges for the cookie to be written with the response headers.
+   */
+  async start(req: IncomingMessage, res?: ServerResponse): Promise<Session> {
+    const session = await this.load(req);
+    if (res) attachSession(res, session, this);
+    return session;
+  }
+
+  /** load is {@link Manager.start} without touching a response; adapters write headers themselves. */
+  async load(req: IncomingMessage): Promise<Session> {
+    const client = this.#readClientId(req);
+    const now = this.options.now();
+    const init: SessionInit = {
+      id: '',
+      record: undefined,
+      state: freshState(now),
+      clientId: undefined,
+      clientHadCookie: client.presented,
+      resign: false,
+      staleIds: [],
+      detached: false,
+    };
+    if (client.id !== undefined) {
+      let record: string | undefined;
+      try {
+        record = await this.store.get(client.id);
+      } catch (error) {
+        const failure = storeError(this.providerName, 'load', error);
+        if (this.options.onStoreError === 'fail') throw failure;
+        this.report(failure);
+        return new Session(this, { ...init, id: this.newId(), detached: true });
+      }
+      const state = record === undefined ? undefined : this.#readRecord(record, client.id, now, init.staleIds);
+      if (state) {
+        return new Session(this, { ...init, id: client.id, record, state, clientId: client.id, resign: client.resign });
+      }
+    }
+    return new Session(this, { ...init, id: this.newId() });
+  }
+
+  /** cookieFor returns the Set-Cookie value carrying `id`, or the clearing cookie when `id` is undefined. */
+  cookieFor(id: string | undefined): string {
+    const value = id === undefined ? undefined : this.options.secrets.length > 0 ? sign(id, this.options.secrets[0]!) : id;
+    return serializeCookie(this.options.cookieName, value, this.#cookie);
+  }
+
+  /** middleware returns connect/Express middleware that sets `req.session` and `res.locals.flash` and saves before the response ends. */
+  middleware(): ConnectMiddleware {
+    return connectMiddleware(this);
+  }
+
+  /** count returns the exact number of live sessions; `ERR_SESSION_UNSUPPORTED` when the store cannot count. */
+  async count(): Promise<number> {
+    if (!this.store.count) throw this.#unsupported('count');
+    try {
+      return await this.store.count();
+    } catch (error) {
+      throw storeError(this.providerName, 'count', error);
+    }
+  }
+
+  /** destroy removes the session `sid` (iris DestroyByID); an invalid or unknown id is a no-op. */
+  async destroy(sid: string): Promise<void> {
+    if (!isValidId(sid, this.options.idLength)) return;
+    try {
+      await this.store.destroy(sid);
+    } catch (error) {
+      throw storeError(this.providerName, 'destroy', error);
+    }
+    this.options.onDestroy?.(sid);
+  }
+
+  /** destroyAll removes every session of this store (iris DestroyAll); needs `Store.clear`. */
+  async destroyAll(): Promise<void> {
+    if (!this.store.clear) throw this.#unsupported('destroyAll');
+    try {
+      await this.store.clear();
+    } catch (error) {
+      throw storeError(this.providerName, 'clear', error);
+    }
+  }
+
+  /** gc runs one gc pass now; stores with native expiry need none, and then it does nothing. */
+  async gc(): Promise<void> {
+    if (!this.store.gc) return;
+    try {
+      await this.store.gc();
+    } catch (error) {
+      throw storeError(this.providerName, 'gc', error);
+    }
+  }
+
+  /** close stops the gc ticker and closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#timer);
+      await this.store.close?.();
+    })();
+    return this.#closed;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#gcRunning) return;
+    this.#gcRunning = true;
+    try {
+      await this.gc();
+    } catch (error) {
+      this.report(error as Error);
+    } finally {
+      this.#gcRunning = false;
+    }
+  }
+
+  #unsupported(what: string): SessionError {
+    return new SessionError('ERR_SESSION_UNSUPPORTED', `session/${this.providerName}: ${what} is not supported by this provider`);
+  }
+
+  #readClientId(req: IncomingMessage): ClientId {
+    const { idHeader, cookieName, secrets, idLength } = this.options;
+    let raw: string | undefined;
+    if (idHeader !== undefined) {
+      const header = req.headers[idHeader];
+      raw = (Array.isArray(header) ? header[0] : header)?.trim() || undefined;
+    }
+    raw ??= readCookie(req.headers.cookie, cookieName);
+    if (raw === undefined) return { id: undefined, presented: false, resign: false };
+    let id: string | undefined = raw;
+    let resign = false;
+    if (secrets.length > 0) {
+      const verified = raw.length <= 2 * idLength + 64 ? unsign(raw, secrets) : undefined;
+      id = verified?.value;
+      resign = verified?.stale ?? false;
+    }
+    return { id: isValidId(id, idLength) ? id : undefined, presented: true, resign };
+  }
+
+  /** #readRecord decodes a stored record; a corrupt or over-age one reads as no session and is scheduled for removal. */
+  #readRecord(record: string, sid: string, now: number, staleIds: string[]): SessionState | undefined {
+    let state: SessionState;
+    try {
+      state = decode(record);
+    } catch (error) {
+      this.report(error as Error);
+      staleIds.push(sid);
+      return undefined;
+    }
+    const { absoluteLifetimeMs } = this.options;
+    if (absoluteLifetimeMs !== undefined && state.created + absoluteLifetimeMs <= now) {
+      staleIds.push(sid);
+      return undefined;
+    }
+    return state;
+  }
+}
+
+/**
+ * createManager opens the provider's store and starts the gc ticker (unref'd, so it never keeps
+ * the process alive). `provider` is a registered name — import `sessionkit/providers/<name>`
+ * first — or a Provider object. Bad options fail with `ERR_SESSION_CONFIG` naming the option.
+ */
+export async function createManager(options: ManagerOptions = {}): Promise<Manager> {
+  const resolved = resolveOptions(options);
+  const provider: Provider = typeof resolved.provider === 'string' ? lookupProvider(resolved.provider) : resolved.provider;
+  const name = typeof resolved.provider === 'string' ? resolved.provider : 'custom';
+  let store: Store;
+  try {
+    store = await provider.open(resolved.providerConfig, { maxLifetime: resolved.maxLifetimeMs, now: resolved.now });
+  } catch (error) {
+    throw error instanceof SessionError ? error : storeError(name, 'open', error);
+  }
+  return new Manager(store, resolved, name);
+}

@@ -1,0 +1,52 @@
+import type { SessionState, StoredFlash } from './codec.ts';
+
+/**
+ * Op is one change a request made to its session. The Session records ops as the handler runs
+ * and, on release, replays them onto the freshest stored record, so concurrent requests of one
+ * session merge instead of overwriting each other.
+ */
+export type Op =
+  | { kind: 'set'; key: string; value: unknown }
+  | { kind: 'delete'; key: string }
+  | { kind: 'increment'; key: string; by: number }
+  | { kind: 'flush' }
+  | { kind: 'flash'; message: StoredFlash }
+  | { kind: 'consumeFlashes'; ids: ReadonlySet<string> }
+  | { kind: 'setFlash'; key: string; value: unknown }
+  | { kind: 'consumeFlash'; key: string }
+  | { kind: 'bindUser'; user: string | undefined };
+
+/** applyOp applies `op` to `state` in place. */
+export function applyOp(state: SessionState, op: Op): void {
+  switch (op.kind) {
+    case 'set':
+      state.data.set(op.key, op.value);
+      break;
+    case 'delete':
+      state.data.delete(op.key);
+      break;
+    case 'increment': {
+      const current = state.data.get(op.key);
+      state.data.set(op.key, (typeof current === 'number' && Number.isFinite(current) ? current : 0) + op.by);
+      break;
+    }
+    case 'flush':
+      state.data.clear();
+      break;
+    case 'flash':
+      state.flashes.push(op.message);
+      break;
+    case 'consumeFlashes':
+      state.flashes = state.flashes.filter((m) => !op.ids.has(m.id));
+      break;
+    case 'setFlash':
+      state.keyed.set(op.key, op.value);
+      break;
+    case 'consumeFlash':
+      state.keyed.delete(op.key);
+      break;
+    case 'bindUser':
+      state.user = op.user;
+      break;
+  }
+}

@@ -1,0 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { provider } from 'sessionkit/providers/file';
+import { describeStore } from 'sessionkit/testing';
+
+describe('file provider conformance', function () {
+  let root: string;
+  before(async function () {
+    root = await mkdtemp(join(tmpdir(), 'sessionkit-file-'));
+  });
+  after(async function () {
+    await rm(root, { recursive: true, force: true });
+  });
+  describeStore('file', { open: (options) => provider.open(root, options) });
+});
