@@ -1,0 +1,323 @@
+import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
+import { SessionError, storeError } from '../../src/errors.ts';
+import { assertValidId, isValidId } from '../../src/id.ts';
+import { loadOptional } from '../../src/load.ts';
+import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
+import { register } from '../../src/registry.ts';
+import { parseConfig, type RedisOptions } from './config.ts';
+
+export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
+
+const NAME = 'redis';
+
+/**
+ * Lua scripts, each one round trip and atomic on the server. ioredis' `defineCommand` sends
+ * EVALSHA and falls back to EVAL when the server has not cached the script yet.
+ */
+const SCRIPTS = {
+  /** KEYS[1] key; ARGV: '1' when a record must be missing, expected, record, ttl ms (<= 0: delete). */
+  sessionkitCompareAndSet: {
+    numberOfKeys: 1,
+    lua: `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+if tonumber(ARGV[4]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1`,
+  },
+  /** KEYS[1] old, KEYS[2] new: RENAME keeps the value and the remaining TTL; a missing old key is a no-op. */
+  sessionkitMove: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+return 1`,
+  },
+  /** KEYS[1] key: returns {value, pttl} read atomically, or nil when missing. */
+  sessionkitRead: {
+    numberOfKeys: 1,
+    lua: `
+local value = redis.call('GET', KEYS[1])
+if not value then return nil end
+return {value, redis.call('PTTL', KEYS[1])}`,
+  },
+} as const;
+
+/** The script commands `defineCommand` adds to the client. */
+interface ScriptCommands {
+  sessionkitCompareAndSet(key: string, mustBeMissing: '0' | '1', expected: string, record: string, ttl: number): Promise<number>;
+  sessionkitMove(oldKey: string, newKey: string): Promise<number>;
+  sessionkitRead(key: string): Promise<[string, number] | null>;
+}
+
+type Client = (Redis | Cluster) & ScriptCommands;
+
+const SCAN_COUNT = 1000;
+
+/** escapeGlob escapes the characters SCAN MATCH treats as patterns, so a prefix matches only itself. */
+function escapeGlob(text: string): string {
+  return text.replace(/[\\*?[\]]/g, '\\$&');
+}
+
+/**
+ * RedisStore keeps each session at `prefix + sid` as a string with a native millisecond TTL, so
+ * Redis itself enforces expiry and no gc is needed. On a Redis Cluster, `regenerate` is not
+ * atomic (the two keys live in different slots) and `count`/`clear` scan every master.
+ */
+export class RedisStore implements Store {
+  private readonly client: Client;
+  private readonly options: RedisOptions;
+  private readonly now: () => number;
+  private readonly match: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
+    this.client = client;
+    this.options = options;
+    this.now = openOptions.now ?? Date.now;
+    this.match = `${escapeGlob(options.prefix)}*`;
+  }
+
+  async get(sid: string): Promise<string | undefined> {
+    const key = this.key(sid);
+    return (await this.run('get', () => this.client.get(key))) ?? undefined;
+  }
+
+  async set(sid: string, record: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    const ttl = this.ttl(expiresAt);
+    if (ttl <= 0) await this.run('set', () => this.client.del(key));
+    else await this.run('set', () => this.client.set(key, record, 'PX', ttl));
+  }
+
+  async destroy(sid: string): Promise<void> {
+    const key = this.key(sid);
+    await this.run('destroy', () => this.client.del(key));
+  }
+
+  async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    const key = this.key(sid);
+    const ttl = this.ttl(expiresAt);
+    const written = await this.run('compareAndSet', () =>
+      this.client.sessionkitCompareAndSet(key, expected === undefined ? '1' : '0', expected ?? '', record, ttl),
+    );
+    return written === 1;
+  }
+
+  async touch(sid: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    const ttl = this.ttl(expiresAt);
+    // PEXPIRE leaves a missing key missing, so touch never creates a record.
+    if (ttl <= 0) await this.run('touch', () => this.client.del(key));
+    else await this.run('touch', () => this.client.pexpire(key, ttl));
+  }
+
+  async regenerate(oldSid: string, newSid: string): Promise<void> {
+    const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
+    if (this.options.mode !== 'cluster') {
+      await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      return;
+    }
+    // The keys hash to different slots, so no single command or script may touch both.
+    await this.run('regenerate', async () => {
+      const found = await this.client.sessionkitRead(oldKey);
+      if (!found) return;
+      const [value, pttl] = found;
+      if (pttl === -1) await this.client.set(newKey, value);
+      else if (pttl > 0) await this.client.set(newKey, value, 'PX', pttl);
+      else return;
+      await this.client.del(oldKey);
+    });
+  }
+
+  async count(): Promise<number> {
+    return this.run('count', async () => {
+      // SCAN may return a key twice, so keys are counted once through a Set.
+      const keys = new Set<string>();
+      for (const node of this.masters()) {
+        for await (const batch of this.scan(node)) for (const key of batch) keys.add(key);
+      }
+      return keys.size;
+    });
+  }
+
+  async clear(): Promise<void> {
+    await this.run('clear', async () => {
+      for (const node of this.masters()) {
+        for await (const batch of this.scan(node)) {
+          if (batch.length === 0) continue;
+          // One UNLINK per key: on a cluster node, one multi-key command across slots is refused.
+          const pipeline = node.pipeline();
+          for (const key of batch) pipeline.unlink(key);
+          for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+        }
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        if (this.client.status === 'ready') {
+          await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        }
+      } catch {
+        // quit failed: the disconnect below still releases the sockets.
+      } finally {
+        this.client.disconnect();
+      }
+    })();
+    return this.closing;
+  }
+
+  private key(sid: string): string {
+    assertValidId(sid, NAME);
+    return this.options.prefix + sid;
+  }
+
+  /** ttl converts an epoch-ms expiry to whole milliseconds from now; <= 0 means already expired. */
+  private ttl(expiresAt: number): number {
+    if (!Number.isFinite(expiresAt)) {
+      throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: expiresAt must be a finite epoch-ms number`);
+    }
+    return Math.ceil(expiresAt - this.now());
+  }
+
+  private masters(): Redis[] {
+    return this.options.mode === 'cluster' ? (this.client as Cluster).nodes('master') : [this.client as Redis];
+  }
+
+  /** scan yields this store's session keys on one server, a batch per SCAN call. */
+  private async *scan(node: Redis): AsyncGenerator<string[]> {
+    const { prefix } = this.options;
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', this.match, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      yield keys.filter((key) => isValidId(key.slice(prefix.length)));
+    } while (cursor !== '0');
+  }
+
+  private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new SessionError('ERR_SESSION_CLOSED', `session/${NAME}: ${action} after close`);
+    try {
+      return await call();
+    } catch (err) {
+      throw storeError(NAME, action, err);
+    }
+  }
+}
+
+/** describeTarget names what the store connects to, for messages; it never includes a password. */
+function describeTarget(options: RedisOptions): string {
+  const list = options.nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  if (options.mode === 'cluster') return `cluster ${list}`;
+  if (options.mode === 'sentinel') return `sentinel master "${options.masterName}" via ${list}`;
+  return list;
+}
+
+function clientOptions(options: RedisOptions): ClientOptions {
+  const client: ClientOptions = {
+    db: options.db,
+    connectTimeout: options.connectTimeoutMs,
+    commandTimeout: options.commandTimeoutMs,
+    // A command waits through at most this many reconnect attempts, then fails: no endless queue.
+    maxRetriesPerRequest: options.maxRetries,
+    // A command whose reply was lost is not sent twice: a repeated compareAndSet could misreport.
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: true,
+  };
+  if (options.username) client.username = options.username;
+  if (options.password) client.password = options.password;
+  if (options.tls) client.tls = { rejectUnauthorized: !options.tlsSkipVerify };
+  return client;
+}
+
+function createClient(lib: typeof import('ioredis'), options: RedisOptions): Client {
+  const base = clientOptions(options);
+  let client: Redis | Cluster;
+  if (options.mode === 'cluster') {
+    const { db: _db, lazyConnect: _lazy, retryStrategy: _retry, ...redisOptions } = base;
+    const clusterOptions: ClusterOptions = {
+      lazyConnect: true,
+      // While no node is reachable, commands fail at once instead of waiting in a queue.
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      slotsRefreshTimeout: options.connectTimeoutMs,
+      redisOptions,
+    };
+    client = new lib.Cluster(options.nodes, clusterOptions);
+  } else if (options.mode === 'sentinel') {
+    client = new lib.Redis({
+      ...base,
+      sentinels: options.nodes,
+      name: options.masterName!,
+      ...(options.sentinelPassword ? { sentinelPassword: options.sentinelPassword } : {}),
+      // Give up on the sentinels after a few quick rounds; retryStrategy schedules the next try.
+      sentinelRetryStrategy: (times) => (times > 3 ? null : times * 100),
+      ...(options.tls ? { enableTLSForSentinelMode: true, sentinelTLS: { rejectUnauthorized: !options.tlsSkipVerify } } : {}),
+    });
+  } else {
+    const [node] = options.nodes;
+    client = new lib.Redis({ ...base, host: node!.host, port: node!.port });
+  }
+  for (const [name, script] of Object.entries(SCRIPTS)) client.defineCommand(name, script);
+  return client as Client;
+}
+
+/** connectWithin waits for the client to be ready, failing after `ms` even if ioredis keeps retrying. */
+async function connectWithin(client: Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = client.connect();
+  connecting.catch(() => {});
+  try {
+    await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * provider opens a {@link RedisStore}: it parses the config, loads ioredis, connects (standalone,
+ * cluster or sentinel) and fails within about `dial_timeout` (default 3 s) with
+ * `ERR_SESSION_STORE` naming the address, never the password, when the server does not answer.
+ */
+export const provider: Provider = {
+  async open(config, openOptions) {
+    const options = parseConfig(config);
+    const lib = await loadOptional<typeof import('ioredis')>(NAME, 'ioredis');
+    const client = createClient(lib, options);
+    let lastError: Error | undefined;
+    // Without a listener an 'error' event would crash the process; failed calls reject on their own.
+    client.on('error', (err: Error) => {
+      lastError = err;
+    });
+    try {
+      await connectWithin(client, options.connectTimeoutMs + 500);
+    } catch (err) {
+      client.disconnect();
+      let reason = lastError?.message ?? (err as Error).message;
+      for (const secret of [options.password, options.sentinelPassword]) if (secret) reason = reason.split(secret).join('***');
+      // The client's error may carry the AUTH arguments, so only its message is kept.
+      throw new SessionError('ERR_SESSION_STORE', `session/${NAME}: cannot connect to ${describeTarget(options)}: ${reason}`, {
+        cause: new Error(reason),
+      });
+    }
+    return new RedisStore(client, options, openOptions);
+  },
+};
+
+register('redis', provider);
