@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provider } from 'sessionkit/providers/file';
-import { describeStore } from 'sessionkit/testing';
+import { describeManager, describeStore } from 'sessionkit/testing';
 
 describe('file provider conformance', function () {
   let root: string;
@@ -12,5 +12,6 @@ describe('file provider conformance', function () {
   after(async function () {
     await rm(root, { recursive: true, force: true });
   });
-  describeStore('file', { open: (options) => provider.open(root, options) });
+  describeStore('file', { open: (options) => provider.open(join(root, 'store'), options) });
+  describeManager('file', { options: () => ({ provider: 'file', providerConfig: join(root, 'manager') }) });
 });

@@ -1,4 +1,5 @@
 import { provider } from 'sessionkit/providers/memory';
-import { describeStore } from 'sessionkit/testing';
+import { describeManager, describeStore } from 'sessionkit/testing';
 
 describeStore('memory', { open: (options) => provider.open('', options) });
+describeManager('memory', { options: () => ({ provider: 'memory' }) });

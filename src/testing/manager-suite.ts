@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { SessionError } from '../errors.ts';
+import { createManager, type Manager } from '../manager.ts';
+import type { ManagerOptions } from '../options.ts';
+import type { Session } from '../session.ts';
+import { closeServer, CookieClient, listen } from './http-client.ts';
+
+/** ManagerSuiteOptions configure {@link describeManager}. */
+export interface ManagerSuiteOptions {
+  /** options returns the ManagerOptions of a fresh manager (provider, providerConfig, …). */
+  options(): ManagerOptions | Promise<ManagerOptions>;
+  /** concurrency is the number of parallel requests in the lost-update tests [50]. */
+  concurrency?: number;
+}
+
+type Route = (session: Session, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
+
+const ROUTES: Record<string, Route> = {
+  '/noop': () => ({ ok: true }),
+  '/set': (s, url) => {
+    for (const [k, v] of url.searchParams) s.set(k, v);
+    return { id: s.id };
+  },
+  '/get': (s) => Object.fromEntries(s.keys().map((k) => [k, s.get(k)])),
+  '/inc': (s) => ({ n: s.increment('n') }),
+  '/regenerate': async (s) => {
+    await s.regenerate();
+    return { id: s.id };
+  },
+  '/destroy': async (s) => {
+    await s.destroy();
+    return { ok: true };
+  },
+  '/logout': async (s) => {
+    await s.destroy();
+    s.flash.info('logged out');
+    return { ok: true };
+  },
+  '/flash': (s, _url, res) => {
+    s.flash.success('saved');
+    s.flash.error('careful');
+    res.statusCode = 302;
+    res.setHeader('location', '/view');
+    return undefined;
+  },
+  '/view': (s) => s.flash.view(),
+};
+
+/**
+ * describeManager defines a mocha suite that runs the whole request flow over a provider through
+ * `manager.middleware()` on a loopback node:http server: lazy creation, reads across requests,
+ * regenerate, destroy, flash across a redirect, forged ids, and concurrent requests of one
+ * session that must not lose updates.
+ */
+export function describeManager(name: string, suite: ManagerSuiteOptions): void {
+  describe(`Manager flow: ${name}`, function () {
+    this.timeout(30_000);
+    let manager: Manager;
+    let server: Server;
+    let base: string;
+    const concurrency = suite.concurrency ?? 50;
+
+    before(async function () {
+      manager = await createManager(await suite.options());
+      const middleware = manager.middleware();
+      ({ server, base } = await listen((req: IncomingMessage, res: ServerResponse) => {
+        middleware(req, res, async (error?: unknown) => {
+          if (error) {
+            res.statusCode = 500;
+            res.end(String((error as Error).message));
+            return;
+          }
+          const session = (req as IncomingMessage & { session: Session }).session;
+          const url = new URL(req.url ?? '/', 'http://x');
+          const route = ROUTES[url.pathname];
+          try {
+            const body = route ? await route(session, url, res) : undefined;
+            if (!route) res.statusCode = 404;
+            res.setHeader('content-type', 'application/json');
+            res.end(body === undefined ? '' : JSON.stringify(body));
+          } catch (failure) {
+            res.statusCode = 500;
+            res.end(String((failure as Error).message));
+          }
+        });
+      }));
+    });
+    after(async function () {
+      if (server) await closeServer(server);
+      await manager?.close();
+    });
+
+    const countIfSupported = async (): Promise<number | undefined> => {
+      try {
+        return await manager.count();
+      } catch (error) {
+        if (error instanceof SessionError && error.code === 'ERR_SESSION_UNSUPPORTED') return undefined;
+        throw error;
+      }
+    };
+
+    it('a request that never writes stores nothing and sets no cookie', async function () {
+      const before = await countIfSupported();
+      const client = new CookieClient(base);
+      const reply = await client.request('/noop');
+      assert.equal(reply.status, 200);
+      assert.deepEqual(reply.setCookies, []);
+      assert.equal(await countIfSupported(), before);
+    });
+
+    it('a value set in one request is read by the next request of the same client', async function () {
+      const client = new CookieClient(base);
+      const first = await client.request('/set?user=alice&role=admin');
+      assert.equal(first.setCookies.length, 1);
+      assert.match(first.setCookies[0]!, /HttpOnly/);
+      assert.deepEqual(await client.json('/get'), { user: 'alice', role: 'admin' });
+      const again = await client.request('/get');
+      assert.deepEqual(again.setCookies, [], 'an unchanged session sends no cookie');
+    });
+
+    it('a forged well-formed id is never adopted', async function () {
+      const client = new CookieClient(base);
+      const forged = 'a'.repeat(32);
+      client.cookie = `sid=${forged}`;
+      const reply = await client.request('/set?x=1');
+      assert.equal(reply.setCookies.length, 1);
+      assert.ok(!reply.setCookies[0]!.includes(forged));
+      assert.deepEqual(await client.json('/get'), { x: '1' });
+    });
+
+    it('regenerate keeps the data, issues a new id and the old id stops working', async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?user=bob');
+      const oldCookie = client.cookie;
+      const reply = await client.request('/regenerate');
+      assert.equal(reply.setCookies.length, 1);
+      assert.notEqual(client.cookie, oldCookie);
+      assert.deepEqual(await client.json('/get'), { user: 'bob' });
+      const replay = new CookieClient(base);
+      replay.cookie = oldCookie;
+      assert.deepEqual(await replay.json('/get'), {});
+    });
+
+    it('destroy removes the session, expires the cookie, and a replayed cookie is anonymous', async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?user=carol');
+      const oldCookie = client.cookie;
+      const reply = await client.request('/destroy');
+      assert.equal(reply.setCookies.length, 1);
+      assert.match(reply.setCookies[0]!, /Max-Age=0/);
+      const replay = new CookieClient(base);
+      replay.cookie = oldCookie;
+      assert.deepEqual(await replay.json('/get'), {});
+    });
+
+    it('a flash set after destroy lives in a new session under a new id', async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?user=dan');
+      const oldCookie = client.cookie;
+      const reply = await client.request('/logout');
+      assert.equal(reply.setCookies.length, 1);
+      assert.notEqual(client.cookie, oldCookie);
+      const view = (await client.json('/view')) as { infoMsg: string };
+      assert.equal(view.infoMsg, 'logged out');
+    });
+
+    it('flash messages survive a redirect and are shown exactly once', async function () {
+      const client = new CookieClient(base);
+      const redirect = await client.request('/flash');
+      assert.equal(redirect.status, 302);
+      const view = (await client.json('/view')) as { successMsg: string; errorMsg: string; messages: unknown[] };
+      assert.equal(view.successMsg, 'saved');
+      assert.equal(view.errorMsg, 'careful');
+      assert.deepEqual(view.messages, [
+        { level: 'success', text: 'saved' },
+        { level: 'error', text: 'careful' },
+      ]);
+      const second = (await client.json('/view')) as { messages: unknown[] };
+      assert.deepEqual(second.messages, []);
+    });
+
+    it(`concurrent increments of one session all count`, async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?start=1');
+      await Promise.all(Array.from({ length: concurrency }, () => client.request('/inc')));
+      const data = (await client.json('/get')) as { n: number };
+      assert.equal(data.n, concurrency);
+    });
+
+    it(`concurrent requests writing different keys keep every key`, async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?start=1');
+      await Promise.all(Array.from({ length: concurrency }, (_, i) => client.request(`/set?k${i}=${i}`)));
+      const data = (await client.json('/get')) as Record<string, string>;
+      for (let i = 0; i < concurrency; i++) assert.equal(data[`k${i}`], String(i));
+    });
+
+    it('a destroy racing with writes leaves the session destroyed', async function () {
+      const client = new CookieClient(base);
+      await client.request('/set?user=eve');
+      const cookie = client.cookie;
+      const writers = Array.from({ length: 10 }, (_, i) => {
+        const c = new CookieClient(base);
+        c.cookie = cookie;
+        return c.request(`/set?w${i}=1`);
+      });
+      const killer = new CookieClient(base);
+      killer.cookie = cookie;
+      await Promise.all([...writers, killer.request('/destroy')]);
+      const after = new CookieClient(base);
+      after.cookie = cookie;
+      const data = (await after.json('/get')) as Record<string, string>;
+      assert.equal(data.user, undefined, 'destroyed data is not resurrected');
+    });
+
+    it('count and destroy by id go through the manager where the store supports them', async function () {
+      const before = await countIfSupported();
+      const client = new CookieClient(base);
+      const { id } = (await client.json('/set?x=1')) as { id: string };
+      if (before !== undefined) assert.equal(await manager.count(), before + 1);
+      await manager.destroy(id);
+      assert.deepEqual(await client.json('/get'), {});
+      if (before !== undefined) assert.equal(await manager.count(), before);
+    });
+  });
+}
