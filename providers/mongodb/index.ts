@@ -1,0 +1,313 @@
+import { configError, decodeComponent, parseHostListUrl } from '../../config/dsn.ts';
+import { SessionError, storeError } from '../../src/errors.ts';
+import { assertValidId } from '../../src/id.ts';
+import { loadOptional } from '../../src/load.ts';
+import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
+import { register } from '../../src/registry.ts';
+
+/** DEFAULT_DATABASE is the database used when the URL has no path: `sessionkit`. */
+export const DEFAULT_DATABASE = 'sessionkit';
+/** DEFAULT_COLLECTION is the collection used without `?collection=`: `sessions`. */
+export const DEFAULT_COLLECTION = 'sessions';
+
+/**
+ * DRIVER_DEFAULTS are the timeouts sessionkit gives the driver unless the URL sets them: a server
+ * that is down fails `open` and each call within seconds instead of the driver's 30 s, and a
+ * server that stops answering mid-request cannot hang it forever.
+ */
+export const DRIVER_DEFAULTS = { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000, socketTimeoutMS: 10_000 } as const;
+
+/** MongoOptions are the parsed provider config of the mongodb provider. */
+export interface MongoOptions {
+  /** url is the connection string handed to the driver, sessionkit's own options removed; it may hold a password. */
+  url: string;
+  /** database holds the session collection; the URL path, default {@link DEFAULT_DATABASE}. */
+  database: string;
+  /** collection holds one document per session; `?collection=`, default {@link DEFAULT_COLLECTION}. */
+  collection: string;
+  /** address names the server(s) in messages: the URL's host list, never its credentials. */
+  address: string;
+}
+
+const OWN_OPTIONS = ['collection'];
+
+/**
+ * parseConfig reads a `mongodb://` or `mongodb+srv://` connection string, e.g.
+ * `mongodb://user:pass@127.0.0.1:27017/app?collection=sessions&authSource=admin`. The path names the
+ * database (default `sessionkit`); `collection` (default `sessions`) is sessionkit's own option and is
+ * removed before the URL reaches the driver; every other query option passes through unchanged.
+ * It is pure; errors name the bad part and never contain the password.
+ */
+export function parseConfig(config: string): MongoOptions {
+  if (config.trim() === '') throw configError('mongodb', 'provider config must be a mongodb:// url, e.g. mongodb://127.0.0.1:27017/sessionkit');
+  const parts = parseHostListUrl('mongodb', config, ['mongodb', 'mongodb+srv']);
+  if (parts.path.includes('@')) {
+    // An unencoded `/` in a password moves the rest of it into the path: say so without echoing it.
+    throw configError('mongodb', 'the url path holds an @; percent-encode any @, / or ? in the password');
+  }
+  const database = parts.path === '' || parts.path === '/' ? DEFAULT_DATABASE : decodeComponent('mongodb', 'database', parts.path.slice(1));
+  if (database.length > 63 || /[/\\. "$*<>:|?\0]/.test(database)) {
+    throw configError('mongodb', `database name ${JSON.stringify(database)} is not allowed by mongodb (no / \\ . space " $ and at most 63 bytes)`);
+  }
+  let collection: string | undefined;
+  const passed: string[] = [];
+  for (const pair of parts.query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decodeComponent('mongodb', 'query option', eq === -1 ? pair : pair.slice(0, eq));
+    if (!OWN_OPTIONS.includes(key)) {
+      passed.push(pair);
+      continue;
+    }
+    if (collection !== undefined) throw configError('mongodb', 'collection is given twice');
+    collection = decodeComponent('mongodb', 'collection', eq === -1 ? '' : pair.slice(eq + 1));
+  }
+  collection ??= DEFAULT_COLLECTION;
+  if (collection === '' || collection.includes('$') || collection.includes('\0') || collection.startsWith('system.')) {
+    throw configError('mongodb', `collection name ${JSON.stringify(collection)} is not allowed by mongodb (non-empty, no $, not system.*)`);
+  }
+  const userinfo =
+    parts.username === '' && parts.password === undefined
+      ? ''
+      : `${encodeURIComponent(parts.username)}${parts.password === undefined ? '' : `:${encodeURIComponent(parts.password)}`}@`;
+  const head = `${parts.scheme}://${userinfo}${parts.hosts}${parts.path}`;
+  return {
+    url: passed.length > 0 ? `${head}?${passed.join('&')}` : head,
+    database,
+    collection,
+    address: `${parts.scheme}://${parts.hosts}`,
+  };
+}
+
+/**
+ * SessionDocument is how one session is kept: `_id` is the session id, `record` the opaque record,
+ * `expiresAt` a BSON date watched by a TTL index.
+ */
+export interface SessionDocument {
+  _id: string;
+  record: string;
+  expiresAt: Date;
+}
+
+type Filter = Record<string, unknown>;
+
+/**
+ * MongoCollection is the part of the driver's `Collection<SessionDocument>` that {@link MongoStore}
+ * calls; the driver's collection satisfies it, and tests pass an in-process fake.
+ */
+export interface MongoCollection {
+  findOne(filter: Filter, options?: { projection?: Record<string, 0 | 1> }): Promise<SessionDocument | null>;
+  findOneAndDelete(filter: Filter): Promise<SessionDocument | null>;
+  insertOne(doc: SessionDocument): Promise<unknown>;
+  updateOne(filter: Filter, update: { $set: Partial<SessionDocument> }, options?: { upsert?: boolean }): Promise<{ matchedCount: number; upsertedCount: number }>;
+  deleteOne(filter: Filter): Promise<{ deletedCount: number }>;
+  deleteMany(filter: Filter): Promise<{ deletedCount: number }>;
+  countDocuments(filter: Filter): Promise<number>;
+}
+
+/** MongoStoreOptions configure a {@link MongoStore} beyond its collection. */
+export interface MongoStoreOptions {
+  /** now returns epoch ms; every expiry decision uses it (default `Date.now`). */
+  now?: () => number;
+  /** onClose runs once on the first `close()`, e.g. to close the client that owns the collection. */
+  onClose?: () => Promise<void>;
+}
+
+/** isDuplicateKey tells whether `err` is MongoDB's E11000 duplicate key error, from the server or a bulk write. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * MongoStore keeps one {@link SessionDocument} per session. Every read filters on
+ * `expiresAt > now`, because the TTL monitor deletes expired documents only about once a minute.
+ * compareAndSet is a conditional `updateOne`, so 20 racing writers produce exactly one match.
+ */
+export class MongoStore implements Store {
+  private readonly now: () => number;
+  private onClose: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly collection: MongoCollection,
+    options: MongoStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onClose = options.onClose;
+  }
+
+  async get(sid: string): Promise<string | undefined> {
+    assertValidId(sid, 'mongodb');
+    try {
+      const doc = await this.collection.findOne(this.live(sid), { projection: { record: 1 } });
+      return doc?.record;
+    } catch (cause) {
+      throw storeError('mongodb', 'get', cause);
+    }
+  }
+
+  async set(sid: string, record: string, expiresAt: number): Promise<void> {
+    assertValidId(sid, 'mongodb');
+    if (expiresAt <= this.now()) return this.destroy(sid);
+    try {
+      await this.collection.updateOne({ _id: sid }, { $set: { record, expiresAt: new Date(expiresAt) } }, { upsert: true });
+    } catch (cause) {
+      throw storeError('mongodb', 'set', cause);
+    }
+  }
+
+  async destroy(sid: string): Promise<void> {
+    assertValidId(sid, 'mongodb');
+    try {
+      await this.collection.deleteOne({ _id: sid });
+    } catch (cause) {
+      throw storeError('mongodb', 'destroy', cause);
+    }
+  }
+
+  async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    assertValidId(sid, 'mongodb');
+    const update = { $set: { record, expiresAt: new Date(expiresAt) } };
+    try {
+      if (expected !== undefined) {
+        const result = await this.collection.updateOne({ ...this.live(sid), record: expected }, update);
+        return result.matchedCount === 1;
+      }
+      // Matches only an expired leftover; with no document at all the upsert inserts, and with a
+      // live one it also tries to insert and the unique _id refuses it with E11000.
+      await this.collection.updateOne({ _id: sid, expiresAt: { $lte: new Date(this.now()) } }, update, { upsert: true });
+      return true;
+    } catch (cause) {
+      if (isDuplicateKey(cause)) return false;
+      throw storeError('mongodb', 'compareAndSet', cause);
+    }
+  }
+
+  async touch(sid: string, expiresAt: number): Promise<void> {
+    assertValidId(sid, 'mongodb');
+    try {
+      await this.collection.updateOne(this.live(sid), { $set: { expiresAt: new Date(expiresAt) } });
+    } catch (cause) {
+      throw storeError('mongodb', 'touch', cause);
+    }
+  }
+
+  /**
+   * regenerate takes the old document with `findOneAndDelete`, so of two concurrent regenerates
+   * only one gets the data, then inserts it under the new id. The two steps are not one
+   * transaction: if the insert fails, the old document is put back.
+   */
+  async regenerate(oldSid: string, newSid: string): Promise<void> {
+    assertValidId(oldSid, 'mongodb');
+    assertValidId(newSid, 'mongodb');
+    let doc: SessionDocument | null;
+    try {
+      doc = await this.collection.findOneAndDelete(this.live(oldSid));
+    } catch (cause) {
+      throw storeError('mongodb', 'regenerate', cause);
+    }
+    if (doc === null) return;
+    try {
+      await this.collection.insertOne({ _id: newSid, record: doc.record, expiresAt: doc.expiresAt });
+    } catch (cause) {
+      await this.collection.insertOne(doc).catch(() => undefined);
+      if (isDuplicateKey(cause)) {
+        throw new SessionError('ERR_SESSION_STORE', 'session/mongodb: regenerate failed: the new session id already exists', { cause });
+      }
+      throw storeError('mongodb', 'regenerate', cause);
+    }
+  }
+
+  async count(): Promise<number> {
+    try {
+      return await this.collection.countDocuments({ expiresAt: { $gt: new Date(this.now()) } });
+    } catch (cause) {
+      throw storeError('mongodb', 'count', cause);
+    }
+  }
+
+  /** clear empties this store's collection, which holds nothing but sessions. */
+  async clear(): Promise<void> {
+    try {
+      await this.collection.deleteMany({});
+    } catch (cause) {
+      throw storeError('mongodb', 'clear', cause);
+    }
+  }
+
+  /** gc deletes expired documents now instead of waiting for the TTL monitor's next pass. */
+  async gc(): Promise<void> {
+    try {
+      await this.collection.deleteMany({ expiresAt: { $lte: new Date(this.now()) } });
+    } catch (cause) {
+      throw storeError('mongodb', 'gc', cause);
+    }
+  }
+
+  async close(): Promise<void> {
+    const onClose = this.onClose;
+    this.onClose = undefined;
+    await onClose?.();
+  }
+
+  private live(sid: string): Filter {
+    return { _id: sid, expiresAt: { $gt: new Date(this.now()) } };
+  }
+}
+
+interface MongoClientLike {
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+  db(name: string): {
+    collection(name: string): MongoCollection & {
+      createIndex(spec: Record<string, 1>, options: { expireAfterSeconds: number; name: string }): Promise<string>;
+    };
+  };
+}
+
+interface MongoModule {
+  MongoClient: new (url: string, options: Record<string, unknown>) => MongoClientLike;
+}
+
+function driverDefaults(url: string): Record<string, number> {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1).toLowerCase() : '';
+  const given = new Set(query.split('&').map((pair) => pair.split('=')[0]));
+  return Object.fromEntries(Object.entries(DRIVER_DEFAULTS).filter(([key]) => !given.has(key.toLowerCase())));
+}
+
+/** scrub removes `secret` from a driver message, in case a driver ever echoes its connection string. */
+function scrub(message: string, secret: string | undefined): string {
+  return secret ? message.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : message;
+}
+
+/**
+ * provider opens a {@link MongoStore}: it loads the `mongodb` driver, connects (failing within
+ * about 3 s when no server answers, naming the address but never the password), and creates the
+ * TTL index `expiresAt_ttl` (`expireAfterSeconds: 0`) if it is missing.
+ */
+export const provider: Provider = {
+  async open(config: string, options: OpenOptions): Promise<Store> {
+    const parsed = parseConfig(config);
+    const password = parseHostListUrl('mongodb', parsed.url, ['mongodb', 'mongodb+srv']).password;
+    const { MongoClient } = await loadOptional<MongoModule>('mongodb', 'mongodb');
+    let client: MongoClientLike;
+    try {
+      client = new MongoClient(parsed.url, driverDefaults(parsed.url));
+    } catch (cause) {
+      throw configError('mongodb', `the driver refused the url for ${parsed.address}: ${scrub(String((cause as Error)?.message ?? cause), password)}`);
+    }
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const collection = client.db(parsed.database).collection(parsed.collection);
+      await collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
+      return new MongoStore(collection, { now: options.now, onClose: () => client.close() });
+    } catch (cause) {
+      await client.close().catch(() => undefined);
+      const detail = scrub(cause instanceof Error ? cause.message : String(cause), password);
+      throw new SessionError('ERR_SESSION_STORE', `session/mongodb: cannot open ${parsed.address} (database ${parsed.database}): ${detail}`, { cause });
+    }
+  },
+};
+
+register('mongodb', provider);
