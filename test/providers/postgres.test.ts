@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Store } from 'sessionkit';
+import { parseConfig, provider, type PostgresOptions } from 'sessionkit/providers/postgres';
+import { requireServer } from '../support/servers.ts';
+
+const PASSWORD = 's3cr3t,@:/';
+const HOUR = 3_600_000;
+
+function configErrorOf(config: string): Error & { code?: string } {
+  try {
+    parseConfig(config);
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
+}
+
+describe('postgres parseConfig', function () {
+  const defaults = {
+    host: 'localhost',
+    port: 5432,
+    sslmode: 'disable',
+    connectTimeoutMs: 5000,
+    queryTimeoutMs: 10_000,
+    table: { name: 'sessionkit_sessions' },
+  } as const;
+
+  const accepted: Array<[string, PostgresOptions]> = [
+    [
+      'user=postgres password= host=127.0.0.1 port=5432 dbname=test sslmode=disable',
+      { ...defaults, host: '127.0.0.1', user: 'postgres', database: 'test' },
+    ],
+    ['user=jiahuachen dbname=macaron port=5432 sslmode=disable', { ...defaults, user: 'jiahuachen', database: 'macaron' }],
+    [
+      "user=app password='s3cr3t,@:/ \\'q\\' \\\\' host=db.internal dbname=app",
+      { ...defaults, host: 'db.internal', user: 'app', password: "s3cr3t,@:/ 'q' \\", database: 'app' },
+    ],
+    ['host = 10.0.0.5  port = 6543 dbname = app', { ...defaults, host: '10.0.0.5', port: 6543, database: 'app' }],
+    ["password='' dbname=app", { ...defaults, database: 'app' }],
+    [
+      'host=/var/run/postgresql dbname=app connect_timeout=2 application_name=web table=auth.sessions',
+      { ...defaults, host: '/var/run/postgresql', database: 'app', connectTimeoutMs: 2000, applicationName: 'web', table: { schema: 'auth', name: 'sessions' } },
+    ],
+    ['dbname=app sslmode=require', { ...defaults, database: 'app', sslmode: 'require' }],
+    ['dbname=app sslmode=verify-full sslrootcert=/etc/ssl/ca.pem', { ...defaults, database: 'app', sslmode: 'verify-full', sslrootcert: '/etc/ssl/ca.pem' }],
+    ['postgres://postgres@127.0.0.1:5432/test', { ...defaults, host: '127.0.0.1', user: 'postgres', database: 'test' }],
+    [
+      'postgresql://app:s3cr3t%2C%40%3A%2F@db:6543/app?sslmode=verify-ca&table=web_sessions&connect_timeout=3&application_name=web',
+      {
+        ...defaults,
+        host: 'db',
+        port: 6543,
+        user: 'app',
+        password: PASSWORD,
+        database: 'app',
+        sslmode: 'verify-ca',
+        connectTimeoutMs: 3000,
+        applicationName: 'web',
+        table: { name: 'web_sessions' },
+      },
+    ],
+    ['postgres://[::1]:5433/test', { ...defaults, host: '::1', port: 5433, database: 'test' }],
+    ['postgres:///app?host=/var/run/postgresql', { ...defaults, host: '/var/run/postgresql', database: 'app' }],
+  ];
+
+  for (const [config, expected] of accepted) {
+    it(`parseConfig reads ${JSON.stringify(config)} exactly`, function () {
+      assert.deepEqual(parseConfig(config), expected);
+    });
+  }
+
+  const rejected: Array<[string, RegExp]> = [
+    ['', /provider config is empty/],
+    ['host=127.0.0.1 hots=db', /"hots"/],
+    ['postgres://h/db?pool=5', /"pool"/],
+    ['port=abc', /port must be a whole number/],
+    ['port=70000', /port must be between 1 and 65535/],
+    ['connect_timeout=-1', /connect_timeout must be between 0/],
+    ['connect_timeout=5s', /connect_timeout must be a whole number/],
+    ['sslmode=prefer', /sslmode must be one of disable, require, verify-ca, verify-full/],
+    ['sslrootcert=/ca.pem', /sslrootcert needs sslmode=verify-ca/],
+    ['host=a host=b', /host is given twice/],
+    ['postgres://h:5432/db?host=other', /host is given twice/],
+    ['postgres://h/db/extra', /just the database name/],
+    ["host='db", /unterminated quote in the value of host/],
+    ['host', /expected key=value after host/],
+  ];
+
+  for (const [config, message] of rejected) {
+    it(`parseConfig refuses ${JSON.stringify(config)} naming the problem`, function () {
+      const err = configErrorOf(config);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.match(err.message, /^session\/postgres: /);
+      assert.match(err.message, message);
+    });
+  }
+
+  const badTables = ['a"b', 'a`b', "x';drop table users;--", 'a;b', 'a b', '1abc', 'a.b.c', '.a', 'a-b', 'x'.repeat(49), ''];
+  for (const table of badTables) {
+    it(`parseConfig refuses the table name ${JSON.stringify(table)} at parse time`, function () {
+      const err = configErrorOf(`dbname=app table='${table.replace(/'/g, "\\'")}'`);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.match(err.message, /table must be a name or schema\.name/);
+    });
+  }
+
+  it('parseConfig accepts a schema-qualified table and a name of 48 characters', function () {
+    assert.deepEqual(parseConfig('table=Auth_1.S_2').table, { schema: 'Auth_1', name: 'S_2' });
+    assert.deepEqual(parseConfig(`table=${'t'.repeat(48)}`).table, { name: 't'.repeat(48) });
+  });
+
+  const leaky = [
+    `password=${PASSWORD} port=abc`,
+    `password=${PASSWORD} bogus=1`,
+    `password=s3cr3t host=db trailing word`,
+    `password=s3cr3t,@:/ morepw host=db`,
+    `postgres://app:${PASSWORD}@db/app`,
+    `postgres://app:s3cr3t@db:notaport/app`,
+    `postgres://app:s3cr3t@db/app?table=a;b`,
+  ];
+  for (const config of leaky) {
+    it(`parseConfig never shows the password in its error for ${JSON.stringify(config.replace(/s3cr3t/g, '…'))}`, function () {
+      const err = configErrorOf(config);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.doesNotMatch(err.message, /s3cr3t|morepw|trailing/);
+    });
+  }
+});
+
+describe('postgres open without a server', function () {
+  it('open against a closed port fails within seconds naming provider and address but not the password', async function () {
+    this.timeout(8000);
+    const started = Date.now();
+    await assert.rejects(provider.open(`host=127.0.0.1 port=1 user=postgres password='${PASSWORD}' dbname=test`, { maxLifetime: HOUR }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_SESSION_STORE');
+      assert.match(err.message, /^session\/postgres: connect to 127\.0\.0\.1:1 failed/);
+      assert.ok(!err.message.includes('s3cr3t'), err.message);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
+  it('open with a bad config fails before loading pg or connecting', async function () {
+    await assert.rejects(provider.open('dbname=app table=x;y', { maxLifetime: HOUR }), { code: 'ERR_SESSION_PROVIDER_CONFIG' });
+  });
+});
+
+describe('postgres against 127.0.0.1:5432', function () {
+  this.timeout(20_000);
+  const table = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+  const config = (name = table) => `user=postgres host=127.0.0.1 port=5432 dbname=test sslmode=disable application_name=${name} table=${name}`;
+  const tables = [table];
+  let admin: pg.Client;
+  let clock = Date.now();
+  let store: Store;
+
+  before(async function () {
+    await requireServer(this, 'PostgreSQL', '127.0.0.1', 5432);
+    admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+    await admin.connect();
+    store = await provider.open(config(), { maxLifetime: HOUR, now: () => clock });
+  });
+  after(async function () {
+    await store?.close?.();
+    if (!admin) return;
+    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS "${name}"`);
+    await admin.end();
+  });
+
+  it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
+    const nasty = [`a'b`, `"; DROP TABLE ${table};--`, '\\', `'); DELETE FROM ${table}; --`, '%_*?$1', '`x`'];
+    for (const [i, sid] of nasty.entries()) {
+      await store.set(sid, `${nasty[(i + 1) % nasty.length]} \\' "`, clock + HOUR);
+    }
+    for (const [i, sid] of nasty.entries()) {
+      assert.equal(await store.get(sid), `${nasty[(i + 1) % nasty.length]} \\' "`);
+    }
+    assert.equal(await store.compareAndSet!(nasty[0]!, `${nasty[1]} \\' "`, "it's", clock + HOUR), true);
+    await store.regenerate!(nasty[1]!, `${nasty[1]}'moved`);
+    assert.equal(await store.get(`${nasty[1]}'moved`), `${nasty[2]} \\' "`);
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    assert.equal(rows[0].n, nasty.length);
+    await store.clear!();
+  });
+
+  it('compareAndSet compares records exactly, trailing spaces included', async function () {
+    await store.set('trailing', 'v1', clock + HOUR);
+    assert.equal(await store.compareAndSet!('trailing', 'v1 ', 'v2', clock + HOUR), false);
+    assert.equal(await store.get('trailing'), 'v1');
+  });
+
+  it('expiry follows the application clock, not the database clock', async function () {
+    const skewed = Date.now() - 10 * 365 * 24 * HOUR;
+    const past = await provider.open(config(), { maxLifetime: HOUR, now: () => skewed });
+    try {
+      await past.set('skew', 'alive by the app clock', skewed + 1000);
+      assert.equal(await past.get('skew'), 'alive by the app clock');
+      assert.equal(await store.get('skew'), undefined);
+    } finally {
+      await past.close!();
+    }
+  });
+
+  it('regenerate replaces an expired leftover row at the new id but refuses a live one', async function () {
+    await store.set('old-id', 'data', clock + HOUR);
+    await admin.query(`INSERT INTO "${table}" (sid, data, expires_at) VALUES ('stale-id', 'stale', $1)`, [clock - 1]);
+    await store.regenerate!('old-id', 'stale-id');
+    assert.equal(await store.get('stale-id'), 'data');
+    await store.set('other', 'other', clock + HOUR);
+    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_STORE' });
+    assert.equal(await store.get('stale-id'), 'data');
+    assert.equal(await store.get('other'), 'other');
+  });
+
+  it('gc deletes expired rows in batches until none is left and keeps live ones', async function () {
+    await store.clear!();
+    await admin.query(
+      `INSERT INTO "${table}" (sid, data, expires_at) SELECT 'dead-' || g, 'x', $1 FROM generate_series(1, 2500) AS g`,
+      [clock - 1],
+    );
+    await store.set('alive', 'alive', clock + HOUR);
+    await store.gc!();
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    assert.equal(rows[0].n, 1);
+    assert.equal(await store.get('alive'), 'alive');
+  });
+
+  it('gc and count can use the expiry index', async function () {
+    await admin.query('SET enable_seqscan = off');
+    try {
+      const plans = [
+        `EXPLAIN DELETE FROM "${table}" WHERE sid IN (SELECT sid FROM "${table}" WHERE expires_at <= 1 LIMIT 1000 FOR UPDATE SKIP LOCKED) AND expires_at <= 1`,
+        `EXPLAIN SELECT count(*) FROM "${table}" WHERE expires_at > 1`,
+      ];
+      for (const sql of plans) {
+        const { rows } = await admin.query(sql);
+        const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+        assert.match(plan, new RegExp(`${table}_expires_at_idx`), plan);
+      }
+    } finally {
+      await admin.query('RESET enable_seqscan');
+    }
+  });
+
+  it('two processes opening a fresh table at once both succeed and create it once', async function () {
+    const fresh = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+    tables.push(fresh);
+    const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
+    try {
+      await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
+      assert.equal(await stores[3]!.get('shared'), 'one table');
+      const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [fresh]);
+      assert.deepEqual(rows.map((row: { indexname: string }) => row.indexname), [`${fresh}_expires_at_idx`, `${fresh}_pkey`]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close!()));
+    }
+  });
+
+  it('a connection killed by the server is replaced: the next calls succeed without reopening', async function () {
+    await store.set('survivor', 'still here', clock + HOUR);
+    const { rows } = await admin.query('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1', [table]);
+    assert.ok(rows.length >= 1, 'the store had a connection to kill');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await store.get('survivor'), 'still here');
+    await store.set('survivor', 'written after the kill', clock + HOUR);
+    assert.equal(await store.get('survivor'), 'written after the kill');
+  });
+
+  it('calls after close reject with ERR_SESSION_CLOSED', async function () {
+    const extra = await provider.open(config(), { maxLifetime: HOUR });
+    await extra.close!();
+    await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
+  });
+});
