@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import type { Store } from 'sessionkit';
+import { parseConfig, provider, type MysqlOptions } from 'sessionkit/providers/mysql';
+import { requireServer } from '../support/servers.ts';
+
+const PASSWORD = 's3cr3t,@:/';
+const HOUR = 3_600_000;
+
+function configErrorOf(config: string): Error & { code?: string } {
+  try {
+    parseConfig(config);
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
+}
+
+describe('mysql parseConfig', function () {
+  const defaults = { tls: 'false', connectTimeoutMs: 5000, queryTimeoutMs: 10_000, table: { name: 'sessionkit_sessions' } } as const;
+  const local = { host: '127.0.0.1', port: 3306 } as const;
+
+  const accepted: Array<[string, MysqlOptions]> = [
+    ['root:@tcp(127.0.0.1:3306)/test?charset=utf8', { ...defaults, ...local, user: 'root', database: 'test' }],
+    ['root:@tcp(localhost:3306)/macaron?charset=utf8', { ...defaults, host: 'localhost', port: 3306, user: 'root', database: 'macaron' }],
+    ['root@tcp(db.internal)/app', { ...defaults, host: 'db.internal', port: 3306, user: 'root', database: 'app' }],
+    ['/app', { ...defaults, ...local, database: 'app' }],
+    ['app:pw@/app', { ...defaults, ...local, user: 'app', password: 'pw', database: 'app' }],
+    ['app:pw@tcp6([::1]:3307)/app', { ...defaults, host: '::1', port: 3307, user: 'app', password: 'pw', database: 'app' }],
+    ['user:pass@unix(/run/mysqld/mysqld.sock)/db', { ...defaults, socketPath: '/run/mysqld/mysqld.sock', user: 'user', password: 'pass', database: 'db' }],
+    ['user@unix()/db', { ...defaults, socketPath: '/tmp/mysql.sock', user: 'user', database: 'db' }],
+    [
+      `app:${PASSWORD}@tcp(db:3307)/app?parseTime=true&loc=Local&timeout=2s&readTimeout=1500ms&table=web_sessions`,
+      { ...defaults, host: 'db', port: 3307, user: 'app', password: PASSWORD, database: 'app', connectTimeoutMs: 2000, queryTimeoutMs: 1500, table: { name: 'web_sessions' } },
+    ],
+    [`app:p@ss)w(rd:x@unix(/tmp/my sql.sock)/my%20db`, { ...defaults, socketPath: '/tmp/my sql.sock', user: 'app', password: 'p@ss)w(rd:x', database: 'my db' }],
+    [
+      'root:@tcp(127.0.0.1:3306)/test?charset=utf8mb4,utf8&collation=utf8mb4_general_ci&allowNativePasswords=true&multiStatements=false&maxAllowedPacket=0&writeTimeout=30s&loc=Asia%2FShanghai',
+      { ...defaults, ...local, user: 'root', database: 'test' },
+    ],
+    ['root:@tcp(127.0.0.1:3306)/test?tls=skip-verify', { ...defaults, ...local, user: 'root', database: 'test', tls: 'skip-verify' }],
+    ['root:@tcp(127.0.0.1:3306)/test?TLS=true&Table=t1', { ...defaults, ...local, user: 'root', database: 'test', tls: 'true', table: { name: 't1' } }],
+    ['mysql://root@127.0.0.1:3306/test', { ...defaults, ...local, user: 'root', database: 'test' }],
+    [
+      'mysql://app:s3cr3t%2C%40%3A%2F@db/app?table=sess&timeout=3s',
+      { ...defaults, host: 'db', port: 3306, user: 'app', password: PASSWORD, database: 'app', connectTimeoutMs: 3000, table: { name: 'sess' } },
+    ],
+  ];
+
+  for (const [config, expected] of accepted) {
+    it(`parseConfig reads ${JSON.stringify(config)} exactly`, function () {
+      assert.deepEqual(parseConfig(config), expected);
+    });
+  }
+
+  const rejected: Array<[string, RegExp]> = [
+    ['', /provider config is empty/],
+    ['root@tcp(127.0.0.1:3306)', /no "\/" found/],
+    ['root@tcp(127.0.0.1:3306)/', /database name is missing/],
+    ['root@tcp(127.0.0.1:3306/test', /protocol\(address\)/],
+    ['root@udp(127.0.0.1:3306)/test', /unsupported protocol "udp"/],
+    ['root@tcp(127.0.0.1:abc)/test', /address must be host:port/],
+    ['root@tcp(127.0.0.1:99999)/test', /address port must be between 1 and 65535/],
+    ['root@tcp(h)/test?sql_mode=ANSI', /unsupported option "sql_mode"/],
+    ['root@tcp(h)/test?parseTime=maybe', /parseTime must be true or false/],
+    ['root@tcp(h)/test?timeout=soon', /timeout must be a duration/],
+    ['root@tcp(h)/test?readTimeout=-1s', /readTimeout must be a duration/],
+    ['root@tcp(h)/test?maxAllowedPacket=big', /maxAllowedPacket must be a whole number/],
+    ['root@tcp(h)/test?tls=preferred', /tls must be true, false or skip-verify/],
+    ['root@tcp(h)/test?table=a&table=b', /table is given twice/],
+    ['root@tcp(h)/test?table', /expected key=value/],
+    ['root@tcp(h)/test?table=auth.sessions', /table must be a name of letters/],
+    ['mysql://h/db/extra', /just the database name/],
+    ['mysql://h/db?pool=4', /unsupported option "pool"/],
+  ];
+
+  for (const [config, message] of rejected) {
+    it(`parseConfig refuses ${JSON.stringify(config)} naming the problem`, function () {
+      const err = configErrorOf(config);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.match(err.message, /^session\/mysql: /);
+      assert.match(err.message, message);
+    });
+  }
+
+  const badTables = ['a"b', 'a`b', "x';drop table users;--", 'a;b', 'a%20b', '1abc', 'a-b', 'x'.repeat(49)];
+  for (const table of badTables) {
+    it(`parseConfig refuses the table name ${JSON.stringify(table)} at parse time`, function () {
+      const err = configErrorOf(`root@tcp(h)/test?table=${table}`);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.match(err.message, /table must be a name/);
+    });
+  }
+
+  const leaky = [
+    `app:${PASSWORD}@tcp(db:abc)/app`,
+    `app:${PASSWORD}@tcp(db)/app?bogus=1`,
+    `app:${PASSWORD}@tcp(db)/app?timeout=never`,
+    `app:${PASSWORD}@tcp(db)/`,
+    'app:s3cr/3t@tcp(db)',
+    'app:s3cr/3tmore',
+    `mysql://app:${PASSWORD}@db/app`,
+    'mysql://app:s3cr3t@db:notaport/app',
+  ];
+  for (const config of leaky) {
+    it(`parseConfig never shows the password in its error for ${JSON.stringify(config.replace(/s3cr/g, '…'))}`, function () {
+      const err = configErrorOf(config);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.doesNotMatch(err.message, /s3cr|3t@|3tmore/);
+    });
+  }
+});
+
+describe('mysql open without a server', function () {
+  it('open against a closed port fails within seconds naming provider and address but not the password', async function () {
+    this.timeout(8000);
+    const started = Date.now();
+    await assert.rejects(provider.open(`root:${PASSWORD}@tcp(127.0.0.1:1)/test`, { maxLifetime: HOUR }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_SESSION_STORE');
+      assert.match(err.message, /^session\/mysql: connect to 127\.0\.0\.1:1 failed/);
+      assert.ok(!err.message.includes('s3cr3t'), err.message);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
+  it('open with a wrong password names the user but never the password', async function () {
+    this.timeout(8000);
+    await requireServer(this, 'MySQL', '127.0.0.1', 3306);
+    await assert.rejects(provider.open(`sessionkit_nobody:${PASSWORD}@tcp(127.0.0.1:3306)/test`, { maxLifetime: HOUR }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_SESSION_STORE');
+      assert.match(err.message, /^session\/mysql: connect to 127\.0\.0\.1:3306 failed: access denied/i);
+      assert.ok(!err.message.includes('s3cr3t'), err.message);
+      return true;
+    });
+  });
+});
+
+describe('mysql against 127.0.0.1:3306', function () {
+  this.timeout(20_000);
+  const table = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+  const config = (name = table) => `root:@tcp(127.0.0.1:3306)/test?charset=utf8&parseTime=true&table=${name}`;
+  const tables = [table];
+  let admin: mysql.Connection;
+  let clock = Date.now();
+  let store: Store;
+
+  before(async function () {
+    await requireServer(this, 'MySQL', '127.0.0.1', 3306);
+    admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test' });
+    store = await provider.open(config(), { maxLifetime: HOUR, now: () => clock });
+  });
+  after(async function () {
+    await store?.close?.();
+    if (!admin) return;
+    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS \`${name}\``);
+    await admin.end();
+  });
+
+  async function rowCount(): Promise<number> {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${table}\``);
+    return Number(rows[0]!.n);
+  }
+
+  it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
+    const nasty = [`a'b`, `"; DROP TABLE ${table};--`, '\\', `'); DELETE FROM ${table}; --`, '%_*?', '`x`', "\\'; SELECT 1; -- "];
+    for (const [i, sid] of nasty.entries()) {
+      await store.set(sid, `${nasty[(i + 1) % nasty.length]} \\' "`, clock + HOUR);
+    }
+    for (const [i, sid] of nasty.entries()) {
+      assert.equal(await store.get(sid), `${nasty[(i + 1) % nasty.length]} \\' "`);
+    }
+    assert.equal(await store.compareAndSet!(nasty[0]!, `${nasty[1]} \\' "`, "it's", clock + HOUR), true);
+    await store.regenerate!(nasty[1]!, `${nasty[1]}'moved`);
+    assert.equal(await store.get(`${nasty[1]}'moved`), `${nasty[2]} \\' "`);
+    assert.equal(await rowCount(), nasty.length);
+    await store.clear!();
+  });
+
+  it('ids that differ only in case or trailing spaces are different sessions', async function () {
+    await store.set('abc', 'lower', clock + HOUR);
+    await store.set('ABC', 'upper', clock + HOUR);
+    await store.set('abc ', 'space', clock + HOUR);
+    assert.deepEqual([await store.get('abc'), await store.get('ABC'), await store.get('abc ')], ['lower', 'upper', 'space']);
+  });
+
+  it('compareAndSet compares records exactly, trailing spaces and case included', async function () {
+    await store.set('trailing', 'v1', clock + HOUR);
+    assert.equal(await store.compareAndSet!('trailing', 'v1 ', 'v2', clock + HOUR), false);
+    assert.equal(await store.compareAndSet!('trailing', 'V1', 'v2', clock + HOUR), false);
+    assert.equal(await store.get('trailing'), 'v1');
+    assert.equal(await store.compareAndSet!('trailing', 'v1', 'v1', clock + HOUR), true);
+  });
+
+  it('records larger than 64 KiB and 4-byte characters fit, even with charset=utf8 in the DSN', async function () {
+    const record = '🍪'.repeat(50_000) + 'x'.repeat(100_000);
+    await store.set('big', record, clock + HOUR);
+    assert.equal(await store.get('big'), record);
+  });
+
+  it('a record over the MEDIUMTEXT limit is refused naming the limit, and the stored record is unchanged', async function () {
+    await store.set('huge', 'small', clock + HOUR);
+    await assert.rejects(store.set('huge', 'x'.repeat(16 * 1024 * 1024), clock + HOUR), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_SESSION_TOO_LARGE');
+      assert.match(err.message, /^session\/mysql: set failed: a record of 16777216 bytes exceeds the 16777215-byte/);
+      return true;
+    });
+    assert.equal(await store.get('huge'), 'small');
+  });
+
+  it('an id longer than the column is an error, never silently truncated', async function () {
+    const long = 'a'.repeat(129);
+    await assert.rejects(store.set(long, 'x', clock + HOUR), { code: 'ERR_SESSION_STORE' });
+    assert.equal(await store.get(long.slice(0, 128)), undefined);
+  });
+
+  it('expiry follows the application clock, not the database clock', async function () {
+    const skewed = Date.now() - 10 * 365 * 24 * HOUR;
+    const past = await provider.open(config(), { maxLifetime: HOUR, now: () => skewed });
+    try {
+      await past.set('skew', 'alive by the app clock', skewed + 1000);
+      assert.equal(await past.get('skew'), 'alive by the app clock');
+      assert.equal(await store.get('skew'), undefined);
+    } finally {
+      await past.close!();
+    }
+  });
+
+  it('compareAndSet with expected undefined lets exactly one of 20 concurrent creators win', async function () {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet!('race', undefined, `creator-${i}`, clock + HOUR)));
+    assert.equal(results.filter(Boolean).length, 1);
+    assert.equal(await store.get('race'), `creator-${results.indexOf(true)}`);
+  });
+
+  it('regenerate replaces an expired leftover row at the new id but refuses a live one', async function () {
+    await store.set('old-id', 'data', clock + HOUR);
+    await admin.execute(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES ('stale-id', 'stale', ?)`, [clock - 1]);
+    await store.regenerate!('old-id', 'stale-id');
+    assert.equal(await store.get('stale-id'), 'data');
+    await store.set('other', 'other', clock + HOUR);
+    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_STORE' });
+    assert.equal(await store.get('stale-id'), 'data');
+    assert.equal(await store.get('other'), 'other');
+  });
+
+  it('gc deletes expired rows in batches until none is left and keeps live ones', async function () {
+    await store.clear!();
+    const values = Array.from({ length: 2500 }, (_, i) => `('dead-${i}', 'x', ${clock - 1})`).join(',');
+    await admin.query(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES ${values}`);
+    await store.set('alive', 'alive', clock + HOUR);
+    await store.gc!();
+    assert.equal(await rowCount(), 1);
+    assert.equal(await store.get('alive'), 'alive');
+  });
+
+  it('gc and count can use the expiry index', async function () {
+    for (const sql of [`EXPLAIN DELETE FROM \`${table}\` WHERE expires_at <= 1 LIMIT 1000`, `EXPLAIN SELECT COUNT(*) FROM \`${table}\` WHERE expires_at > 1`]) {
+      const [rows] = await admin.query<mysql.RowDataPacket[]>(sql);
+      assert.match(String(rows[0]!.possible_keys), new RegExp(`${table}_expires_at_idx`), JSON.stringify(rows));
+    }
+  });
+
+  it('two processes opening a fresh table at once both succeed and create it once', async function () {
+    const fresh = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+    tables.push(fresh);
+    const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
+    try {
+      await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
+      assert.equal(await stores[3]!.get('shared'), 'one table');
+      const [rows] = await admin.query<mysql.RowDataPacket[]>(`SHOW INDEX FROM \`${fresh}\``);
+      assert.deepEqual([...new Set(rows.map((row) => row.Key_name as string))].sort(), ['PRIMARY', `${fresh}_expires_at_idx`]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close!()));
+    }
+  });
+
+  it('a connection killed by the server is replaced: the next calls succeed without reopening', async function () {
+    const [before] = await admin.query<mysql.RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST');
+    const known = new Set(before.map((row) => Number(row.ID)));
+    const victim = await provider.open(config(), { maxLifetime: HOUR, now: () => clock });
+    try {
+      await victim.set('survivor', 'still here', clock + HOUR);
+      const [after] = await admin.query<mysql.RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = 'test'");
+      const mine = after.map((row) => Number(row.ID)).filter((id) => !known.has(id));
+      assert.ok(mine.length >= 1, 'the store had a connection to kill');
+      for (const id of mine) await admin.query(`KILL ${id}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(await victim.get('survivor'), 'still here');
+      await victim.set('survivor', 'written after the kill', clock + HOUR);
+      assert.equal(await victim.get('survivor'), 'written after the kill');
+    } finally {
+      await victim.close!();
+    }
+  });
+
+  it('calls after close reject with ERR_SESSION_CLOSED', async function () {
+    const extra = await provider.open(config(), { maxLifetime: HOUR });
+    await extra.close!();
+    await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
+  });
+});
