@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { decode, encode, freshState, checkValue } from '../../src/codec.ts';
+import { SessionError } from 'sessionkit';
+
+describe('codec', function () {
+  it('encode then decode gives back data, flashes, keyed flashes and the bound user', function () {
+    const state = freshState(1000);
+    state.data.set('name', 'Zoë');
+    state.data.set('nested', { a: [1, 2, { b: null }] });
+    state.flashes.push({ level: 'info', text: 'hi', id: 'x1' });
+    state.keyed.set('form', { field: 'email' });
+    state.user = 'u1';
+    const back = decode(encode(state, 1 << 20));
+    expect(back).to.deep.equal(state);
+  });
+
+  for (const key of ['__proto__', 'constructor', 'prototype']) {
+    it(`decode refuses a record with a ${key} key anywhere, without polluting prototypes`, function () {
+      const record = `{"v":1,"c":1,"t":1,"d":{"x":{"${key}":{"polluted":true}}}}`;
+      expect(() => decode(record)).to.throw(SessionError).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    });
+  }
+
+  it('decode refuses invalid JSON, truncated records and wrong shapes', function () {
+    for (const bad of ['', 'not json', '{"v":1,"c":1', '{}', '[]', '{"v":2,"c":1,"t":1,"d":{}}', '{"v":1,"c":"1","t":1,"d":{}}', '{"v":1,"c":1,"t":1,"d":[]}', '{"v":1,"c":1,"t":1,"d":{},"f":[["loud","x","y"]]}']) {
+      expect(() => decode(bad), bad).to.throw(SessionError).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');
+    }
+  });
+
+  it('checkValue refuses values that would not come back exactly, naming the path', function () {
+    const bad: unknown[] = [new Date(), new Map(), new Set(), Buffer.from('x'), 1n, undefined, NaN, Infinity, () => 1, Symbol('s')];
+    for (const value of bad) {
+      expect(() => checkValue({ deep: [value] }, 'k'), String(value)).to.throw(SessionError, /value at k\.deep\[0\]/);
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => checkValue(cyclic, 'k')).to.throw(SessionError, /cycle/);
+  });
+
+  it('encode refuses a record above the size limit before anything is stored', function () {
+    const state = freshState(1);
+    state.data.set('big', 'é'.repeat(600));
+    expect(() => encode(state, 1000)).to.throw(SessionError, /above the limit of 1000/).with.property('code', 'ERR_SESSION_TOO_LARGE');
+  });
+});

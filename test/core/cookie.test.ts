@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { readCookie, serializeCookie, sign, unsign } from '../../src/cookie.ts';
+
+const secretA = 'a'.repeat(32);
+const secretB = 'b'.repeat(32);
+const id = '0123456789abcdef0123456789abcdef';
+
+describe('cookie', function () {
+  it('readCookie takes the first of duplicate cookies and treats an empty value as absent', function () {
+    expect(readCookie('sid=a; sid=b', 'sid')).to.equal('a');
+    expect(readCookie('x=1; sid=', 'sid')).to.equal(undefined);
+    expect(readCookie('other=1', 'sid')).to.equal(undefined);
+    expect(readCookie(undefined, 'sid')).to.equal(undefined);
+    expect(readCookie('sid="abc"', 'sid')).to.equal('abc');
+    expect(readCookie(['a=1', 'sid=z'], 'sid')).to.equal('z');
+  });
+
+  it('readCookie ignores a Cookie header above 16 KiB', function () {
+    expect(readCookie('sid=abc; pad=' + 'x'.repeat(17 * 1024), 'sid')).to.equal(undefined);
+  });
+
+  it('readCookie never throws on arbitrary input', function () {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (header) => {
+      const value = readCookie(header, 'sid');
+      expect(value === undefined || typeof value === 'string').to.equal(true);
+    }), { numRuns: 500 });
+  });
+
+  it('unsign accepts a value signed by any secret of the rotation and flags the old ones as stale', function () {
+    expect(unsign(sign(id, secretA), [secretA, secretB])).to.deep.equal({ value: id, stale: false });
+    expect(unsign(sign(id, secretB), [secretA, secretB])).to.deep.equal({ value: id, stale: true });
+    expect(unsign(sign(id, secretB), [secretA])).to.equal(undefined);
+  });
+
+  it('unsign rejects tampered, truncated, extended and unsigned values', function () {
+    const good = sign(id, secretA);
+    const variants = [good + 'x', 'x' + good, good + '.x', good.slice(0, -1), good.slice(0, -10), id, `${id}.`, '.', '', good.replace(id, id.replace('0', '1'))];
+    for (const bad of variants) expect(unsign(bad, [secretA]), bad).to.equal(undefined);
+  });
+
+  it('serializeCookie writes HttpOnly, SameSite and no Domain by default, and the clearing cookie keeps name, path and domain', function () {
+    const attrs = { path: '/app', domain: undefined, secure: false, httpOnly: true, sameSite: 'lax' as const, maxAgeMs: 0 };
+    expect(serializeCookie('sid', id, attrs)).to.equal(`sid=${id}; Path=/app; HttpOnly; SameSite=Lax`);
+    const withDomain = { ...attrs, domain: 'example.com', secure: true, maxAgeMs: 90_000 };
+    expect(serializeCookie('sid', id, withDomain)).to.equal(`sid=${id}; Path=/app; Domain=example.com; Max-Age=90; HttpOnly; Secure; SameSite=Lax`);
+    expect(serializeCookie('sid', undefined, withDomain)).to.equal(
+      'sid=; Path=/app; Domain=example.com; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax',
+    );
+  });
+});
