@@ -1,0 +1,546 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { Cluster, Redis } from 'ioredis';
+import { generateId, isSessionError, type Store } from 'sessionkit';
+import { parseConfig, provider, type RedisOptions } from 'sessionkit/providers/redis';
+import { reachable, requireServer } from '../support/servers.ts';
+
+const HOUR = 3_600_000;
+const PASSWORD = 'Sup3r-s3cret-pw';
+const open = (config: string) => provider.open(config, { maxLifetime: HOUR });
+const later = () => Date.now() + HOUR;
+
+function rejectionOf(config: string): Error & { code?: string } {
+  try {
+    parseConfig(config);
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
+}
+
+const defaults = {
+  db: 0,
+  prefix: 'session:',
+  tls: false,
+  tlsSkipVerify: false,
+  connectTimeoutMs: 3000,
+  commandTimeoutMs: 3000,
+  maxRetries: 1,
+};
+const local = (port: number, host = '127.0.0.1') => ({ host, port });
+
+describe('redis parseConfig', function () {
+  const accepted: Array<[string, RedisOptions]> = [
+    // beego CSV
+    ['127.0.0.1:6379', { mode: 'standalone', nodes: [local(6379)], ...defaults }],
+    ['127.0.0.1:6379,100,pass', { mode: 'standalone', nodes: [local(6379)], ...defaults, poolSize: 100, password: 'pass' }],
+    [
+      '127.0.0.1:6379,100,astaxie,0,30',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, poolSize: 100, password: 'astaxie', idleTimeoutMs: 30_000 },
+    ],
+    [
+      '127.0.0.1:6379,100,astaxie,2,30,60,3',
+      {
+        mode: 'standalone',
+        nodes: [local(6379)],
+        ...defaults,
+        db: 2,
+        poolSize: 100,
+        password: 'astaxie',
+        idleTimeoutMs: 30_000,
+        idleCheckFrequencyMs: 60_000,
+        maxRetries: 3,
+      },
+    ],
+    ['127.0.0.1:6379,,,1', { mode: 'standalone', nodes: [local(6379)], ...defaults, db: 1 }],
+    ['127.0.0.1:6379,100, sp ace ,1', { mode: 'standalone', nodes: [local(6379)], ...defaults, db: 1, poolSize: 100, password: ' sp ace ' }],
+    // beego redis_cluster
+    ['127.0.0.1:7000;127.0.0.1:7001,100,,0', { mode: 'cluster', nodes: [local(7000), local(7001)], ...defaults, poolSize: 100 }],
+    [
+      '127.0.0.1:6379;127.0.0.1:6380,100,test,0',
+      { mode: 'cluster', nodes: [local(6379), local(6380)], ...defaults, poolSize: 100, password: 'test' },
+    ],
+    // beego redis_sentinel: a 5th field that is a name
+    [
+      '127.0.0.1:26379;127.0.0.2:26379,100,pass,0,mymaster',
+      {
+        mode: 'sentinel',
+        nodes: [local(26379), local(26379, '127.0.0.2')],
+        ...defaults,
+        masterName: 'mymaster',
+        poolSize: 100,
+        password: 'pass',
+      },
+    ],
+    [
+      '127.0.0.1:26379,100,,3,sessionkit,30',
+      { mode: 'sentinel', nodes: [local(26379)], ...defaults, db: 3, masterName: 'sessionkit', poolSize: 100, idleTimeoutMs: 30_000 },
+    ],
+    // beego JSON
+    [
+      '{"save_path":"127.0.0.1:6379","poolsize":100,"password":"","db_num":0,"idle_timeout":"30s","idle_check_frequency":"60s","max_retries":3}',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, poolSize: 100, idleTimeoutMs: 30_000, idleCheckFrequencyMs: 60_000, maxRetries: 3 },
+    ],
+    [
+      '{"save_path":"127.0.0.1:7000;127.0.0.1:7001","password":"pw","db_num":"0"}',
+      { mode: 'cluster', nodes: [local(7000), local(7001)], ...defaults, password: 'pw' },
+    ],
+    [
+      '{"save_path":"127.0.0.1:26379;127.0.0.2:26379","master_name":"mymaster","db_num":1,"prefix":"app:s:"}',
+      { mode: 'sentinel', nodes: [local(26379), local(26379, '127.0.0.2')], ...defaults, db: 1, masterName: 'mymaster', prefix: 'app:s:' },
+    ],
+    [
+      '{"save_path":"cache:6379","tls":true,"dial_timeout":"500ms","read_timeout":"2s","write_timeout":"4s"}',
+      { mode: 'standalone', nodes: [local(6379, 'cache')], ...defaults, tls: true, connectTimeoutMs: 500, commandTimeoutMs: 4000 },
+    ],
+    // macaron key=value
+    [
+      'network=tcp,addr=127.0.0.1:6379,password=macaron,db=0,pool_size=100,idle_timeout=180,prefix=session:',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, password: 'macaron', poolSize: 100, idleTimeoutMs: 180_000 },
+    ],
+    ['addr=127.0.0.1:6379,tls=true', { mode: 'standalone', nodes: [local(6379)], ...defaults, tls: true }],
+    [
+      'addr=127.0.0.1:6379,tls=true,tls_skip_verify=true,prefix=myapp:',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, tls: true, tlsSkipVerify: true, prefix: 'myapp:' },
+    ],
+    [
+      'ha_mode=sentinel,master_name=mymaster,sentinel_addrs=h1:26379|h2:26379,password=pw,db=0,pool_size=100,dial_timeout=5,read_timeout=3,write_timeout=3,idle_timeout=180,prefix=session:',
+      {
+        mode: 'sentinel',
+        nodes: [local(26379, 'h1'), local(26379, 'h2')],
+        ...defaults,
+        masterName: 'mymaster',
+        password: 'pw',
+        poolSize: 100,
+        connectTimeoutMs: 5000,
+        idleTimeoutMs: 180_000,
+      },
+    ],
+    [
+      'HA_MODE=sentinel,MASTER_NAME=m,Sentinel_Addrs=h1:26379,sentinel_password=sp',
+      { mode: 'sentinel', nodes: [local(26379, 'h1')], ...defaults, masterName: 'm', sentinelPassword: 'sp' },
+    ],
+    // URLs
+    ['redis://127.0.0.1', { mode: 'standalone', nodes: [local(6379)], ...defaults }],
+    [
+      'redis://:pass@127.0.0.1:6379/0?prefix=session:',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, password: 'pass' },
+    ],
+    [
+      'redis://app:p%40ss%2Cw%3Dd@[::1]:6380/4?prefix=a%2Bb:&read_timeout=1500ms&max_retries=0',
+      {
+        mode: 'standalone',
+        nodes: [local(6380, '::1')],
+        ...defaults,
+        db: 4,
+        username: 'app',
+        password: 'p@ss,w=d',
+        prefix: 'a+b:',
+        commandTimeoutMs: 3000,
+        maxRetries: 0,
+      },
+    ],
+    [
+      'redis://:pass@127.0.0.1:6379/0?pool_size=100&idle_timeout=180s',
+      { mode: 'standalone', nodes: [local(6379)], ...defaults, password: 'pass', poolSize: 100, idleTimeoutMs: 180_000 },
+    ],
+    ['redis://127.0.0.1:6379?db=5', { mode: 'standalone', nodes: [local(6379)], ...defaults, db: 5 }],
+    ['rediss://cache.example:6380', { mode: 'standalone', nodes: [local(6380, 'cache.example')], ...defaults, tls: true }],
+    [
+      'rediss://cache.example?tls_skip_verify=true',
+      { mode: 'standalone', nodes: [local(6379, 'cache.example')], ...defaults, tls: true, tlsSkipVerify: true },
+    ],
+    [
+      'redis+cluster://h1:7000,h2:7001,h3',
+      { mode: 'cluster', nodes: [local(7000, 'h1'), local(7001, 'h2'), local(6379, 'h3')], ...defaults },
+    ],
+    [
+      'redis+cluster://:pw@h1:7000,h2:7001/0?prefix=c:',
+      { mode: 'cluster', nodes: [local(7000, 'h1'), local(7001, 'h2')], ...defaults, password: 'pw', prefix: 'c:' },
+    ],
+    ['rediss+cluster://h1:7000', { mode: 'cluster', nodes: [local(7000, 'h1')], ...defaults, tls: true }],
+    [
+      'redis+sentinel://h1:26379,h2/mymaster?db=2',
+      { mode: 'sentinel', nodes: [local(26379, 'h1'), local(26379, 'h2')], ...defaults, db: 2, masterName: 'mymaster' },
+    ],
+    [
+      'redis+sentinel://:pw@h1/mymaster/3',
+      { mode: 'sentinel', nodes: [local(26379, 'h1')], ...defaults, db: 3, masterName: 'mymaster', password: 'pw' },
+    ],
+    [
+      'redis+sentinel://h1:26379/1?master_name=mymaster&sentinel_password=sp',
+      { mode: 'sentinel', nodes: [local(26379, 'h1')], ...defaults, db: 1, masterName: 'mymaster', sentinelPassword: 'sp' },
+    ],
+  ];
+
+  for (const [config, expected] of accepted) {
+    it(`parseConfig reads ${JSON.stringify(config)} exactly`, function () {
+      assert.deepEqual(parseConfig(config), expected);
+    });
+  }
+
+  const rejected: Array<[string, RegExp]> = [
+    ['', /empty/],
+    ['   ', /empty/],
+    ['127.0.0.1', /missing its port/],
+    ['127.0.0.1:', /addr/],
+    ['127.0.0.1:99999', /port/],
+    ['127.0.0.1:6379 trailing', /addr/],
+    ['127.0.0.1:6379,abc,pw', /pool_size \(2nd field\) must be a whole number/],
+    ['127.0.0.1:6379,100,pw,x', /db \(4th field\) must be a whole number/],
+    ['127.0.0.1:6379,100,pw,-1', /db \(4th field\) must be between/],
+    ['127.0.0.1:6379,100,pw,0,3O', /idle_timeout \(5th field\)/],
+    ['127.0.0.1:6379,100,pw,0,30,60,3,extra', /too many/],
+    ['127.0.0.1:7000;;127.0.0.1:7001', /empty address/],
+    ['127.0.0.1:7000;127.0.0.1:7001,100,,1', /db must be 0 in cluster mode/],
+    ['{"save_path":"127.0.0.1:6379"', /not valid JSON/],
+    ['{"poolsize":100}', /save_path is required/],
+    ['{"save_path":"127.0.0.1:6379","db":1}', /unsupported option "db"/],
+    ['{"save_path":"127.0.0.1:6379","idle_timeout":""}', /idle_timeout must be a duration/],
+    ['{"save_path":"127.0.0.1:6379","poolsize":"many"}', /poolsize must be a whole number/],
+    ['{"save_path":"127.0.0.1:6379","password":null}', /password must be a string/],
+    ['["127.0.0.1:6379"]', /addr/],
+    ['addr=127.0.0.1:6379,colour=blue', /unsupported option "colour"/],
+    ['addr=127.0.0.1:6379,db=zero', /db must be a whole number/],
+    ['addr=127.0.0.1:6379,idle_timeout=soon', /idle_timeout must be a duration/],
+    ['addr=127.0.0.1:6379,tls=maybe', /tls must be true or false/],
+    ['addr=127.0.0.1:6379,tls_skip_verify=true', /tls_skip_verify needs TLS/],
+    ['addr=127.0.0.1:6379,network=udp', /network must be tcp/],
+    ['addr=127.0.0.1:6379,prefix=', /prefix must not be empty/],
+    ['addr=127.0.0.1:6379,db=1,db=2', /db is given twice/],
+    ['network=tcp,password=x', /addr is required/],
+    ['addr=127.0.0.1,db=0', /addr is missing its port/],
+    ['ha_mode=sentinel,master_name=m', /sentinel_addrs is required/],
+    ['ha_mode=sentinel,sentinel_addrs=h1:26379', /master_name is required/],
+    ['ha_mode=cluster,addr=h:1', /ha_mode must be sentinel/],
+    ['ha_mode=sentinel,master_name=m,sentinel_addrs=h1:26379||h2:26379', /sentinel_addrs has an empty address/],
+    ['addr=h:1,master_name=m', /master_name needs ha_mode=sentinel/],
+    ['redis://127.0.0.1:6379/x', /db \(URL path\) must be a whole number/],
+    ['redis://127.0.0.1:6379/0/1', /URL path must be \/<db>/],
+    ['redis://127.0.0.1:6379/0?db=1', /db is given both/],
+    ['redis://127.0.0.1:6379?bogus=1', /unsupported option "bogus"/],
+    ['redis://127.0.0.1:6379?prefix=a&prefix=b', /"prefix" is given twice/],
+    ['redis://127.0.0.1:6379?read_timeout=0', /read_timeout must be greater than zero/],
+    ['redis://127.0.0.1:6379?read_timeout=fast', /read_timeout must be a duration/],
+    ['redis://127.0.0.1:6379?prefix=', /prefix must not be empty/],
+    ['redis://127.0.0.1:6379?prefix=a%20b', /prefix must not contain whitespace/],
+    ['redis://127.0.0.1:6379?tls_skip_verify=true', /tls_skip_verify needs TLS/],
+    ['redis://h1:6379,h2:6379', /takes one host/],
+    ['redis://h:abc', /URL host/],
+    ['redis://127.0.0.1:6379#frag', /fragment/],
+    ['redis+cluster://h1:7000/2', /db must be 0 in cluster mode/],
+    ['redis+sentinel://h1:26379', /master_name is required/],
+    ['redis+sentinel://h1:26379/m/1/2', /\/<master_name>\[\/<db>\]/],
+    ['memcache://h:11211', /unsupported URL scheme "memcache"/],
+    ['redis://:%ZZ@h:6379', /URL password has an invalid percent escape/],
+  ];
+  for (const [config, pattern] of rejected) {
+    it(`parseConfig refuses ${JSON.stringify(config)} naming the problem`, function () {
+      const err = rejectionOf(config);
+      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
+      assert.match(err.message, /^session\/redis: /);
+      assert.match(err.message, pattern);
+    });
+  }
+
+  it('parseConfig never repeats the password in a message, whatever spills out of it', function () {
+    const configs = (pw: string) => [
+      `127.0.0.1:6379,100,${pw},notanumber`,
+      `127.0.0.1:6379,100,${pw},0,bad`,
+      `127.0.0.1:7000;127.0.0.1:7001,100,${pw},1`,
+      `addr=127.0.0.1:6379,password=${pw},db=x`,
+      `addr=127.0.0.1:6379,password=${pw},bogus=1`,
+      `redis://:${pw}@127.0.0.1:6379/notanumber`,
+      `redis://:${pw}@127.0.0.1:port`,
+      `redis://user:${pw}@h:1?bogus=1`,
+      JSON.stringify({ save_path: '127.0.0.1:6379', password: pw, db_num: 'x' }),
+      `{"save_path":"127.0.0.1:6379","password":"${pw}",}`,
+    ];
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 24 }), (tail) => {
+        // The mark makes any echo of the password visible, however short the generated part.
+        const pw = `§${tail}`;
+        for (const config of configs(pw)) {
+          let message = '';
+          try {
+            parseConfig(config);
+          } catch (err) {
+            message = (err as Error).message;
+          }
+          assert.ok(!message.includes(pw), `${JSON.stringify(config)} → ${message}`);
+          assert.ok(!message.includes('§'), `${JSON.stringify(config)} → ${message}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parseConfig reads back any password that is percent-encoded in a URL', function () {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), (pw) => {
+        const options = parseConfig(`redis://:${encodeURIComponent(pw)}@127.0.0.1:6379/0`);
+        assert.equal(options.password, pw);
+        assert.deepEqual(options.nodes, [local(6379)]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parseConfig keeps a JSON password byte for byte', function () {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), (pw) => {
+        assert.equal(parseConfig(JSON.stringify({ save_path: '127.0.0.1:6379', password: pw })).password, pw);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** freePort asks the kernel for a loopback port nobody listens on. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function rejectsWithin(call: () => Promise<unknown>, ms: number): Promise<Error & { code?: string }> {
+  const started = Date.now();
+  try {
+    await call();
+  } catch (err) {
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < ms, `rejected after ${elapsed} ms, expected under ${ms} ms`);
+    return err as Error & { code?: string };
+  }
+  assert.fail('the call resolved');
+}
+
+/** foreignKeys are keys the store must never count or delete: near misses of its prefix. */
+function foreignKeys(prefix: string, lookalike: string): string[] {
+  return [
+    `${lookalike}${generateId()}`, // what the unescaped glob would also match
+    `${prefix}not-a-session-id`, // right prefix, not a session id
+    `${prefix.slice(0, -1)}${generateId()}`, // the prefix minus its last character
+  ];
+}
+
+describe('redis store against 127.0.0.1:6379', function () {
+  this.timeout(20_000);
+  let raw: Redis;
+  before(async function () {
+    await requireServer(this, 'redis', '127.0.0.1', 6379);
+    raw = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+    await raw.connect();
+  });
+  after(async function () {
+    await raw?.quit();
+  });
+
+  it('count and clear touch only this store\'s keys when the prefix holds glob characters', async function () {
+    const tag = randomBytes(4).toString('hex');
+    const prefix = `sessionkit_test:${tag}:*?[ab]\\:`;
+    // `*?[ab]\:` as an unescaped glob also matches "XYb:" in its place.
+    const lookalike = `sessionkit_test:${tag}:XYb:`;
+    const foreign = foreignKeys(prefix, lookalike);
+    const store = await open(`redis://127.0.0.1:6379/0?prefix=${encodeURIComponent(prefix)}`);
+    try {
+      for (const key of foreign) await raw.set(key, 'not mine', 'PX', 60_000);
+      const ids = [generateId(), generateId(), generateId()];
+      for (const id of ids) await store.set(id, 'mine', later());
+      assert.equal(await raw.exists(`${prefix}${ids[0]}`), 1);
+      assert.equal(await store.count!(), 3);
+      await store.clear!();
+      assert.equal(await store.count!(), 0);
+      for (const key of foreign) assert.equal(await raw.get(key), 'not mine', key);
+    } finally {
+      await raw.del(...foreign);
+      await store.close!();
+    }
+  });
+
+  it('set with a TTL stores the record with a native PX expiry, and touch only moves it', async function () {
+    const prefix = `sessionkit_test:${randomBytes(4).toString('hex')}:`;
+    const store = await open(`redis://127.0.0.1:6379?prefix=${prefix}`);
+    try {
+      const id = generateId();
+      await store.set(id, 'ttl', Date.now() + 60_000);
+      const ttl = await raw.pttl(`${prefix}${id}`);
+      assert.ok(ttl > 55_000 && ttl <= 60_000, `pttl ${ttl}`);
+      await store.touch!(id, Date.now() + 120_000);
+      assert.ok((await raw.pttl(`${prefix}${id}`)) > 115_000);
+      assert.equal(await raw.get(`${prefix}${id}`), 'ttl');
+      await store.set(id, 'gone', Date.now() - 1);
+      assert.equal(await raw.exists(`${prefix}${id}`), 0);
+    } finally {
+      await store.close!();
+    }
+  });
+
+  it('a store refuses invalid ids before they reach a key, and every call after close', async function () {
+    const store = await open(`redis://127.0.0.1:6379?prefix=sessionkit_test:${randomBytes(4).toString('hex')}:`);
+    await assert.rejects(store.get('../../etc/passwd'), (err) => isSessionError(err, 'ERR_SESSION_INVALID_ID'));
+    await assert.rejects(store.set('*', 'x', later()), (err) => isSessionError(err, 'ERR_SESSION_INVALID_ID'));
+    await store.close!();
+    await store.close!();
+    await assert.rejects(store.get(generateId()), (err) => isSessionError(err, 'ERR_SESSION_CLOSED'));
+  });
+});
+
+describe('redis store against the cluster at 127.0.0.1:7000-7002', function () {
+  this.timeout(20_000);
+  let raw: Cluster;
+  let store: Store;
+  const prefix = `sessionkit_test:${randomBytes(4).toString('hex')}:`;
+  before(async function () {
+    await requireServer(this, 'redis cluster (.ci/redis-cluster.sh)', '127.0.0.1', 7000);
+    raw = new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true });
+    await raw.connect();
+    store = await open(`redis+cluster://127.0.0.1:7000?prefix=${prefix}`);
+  });
+  after(async function () {
+    await store?.close?.();
+    await raw?.quit();
+  });
+
+  it('count and clear reach sessions on every master', async function () {
+    await store.clear!();
+    const ids = Array.from({ length: 40 }, () => generateId());
+    for (const id of ids) await store.set(id, 'spread', later());
+    const owners = new Set<string>();
+    for (const node of raw.nodes('master')) {
+      const [, keys] = await node.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) owners.add(`${node.options.host}:${node.options.port}`);
+    }
+    assert.ok(owners.size >= 2, `40 sessions landed on ${owners.size} master(s)`);
+    assert.equal(await store.count!(), 40);
+    await store.clear!();
+    assert.equal(await store.count!(), 0);
+  });
+
+  it('regenerate moves a session between keys of different slots without a CROSSSLOT error', async function () {
+    let [oldId, newId] = [generateId(), generateId()];
+    while ((await raw.cluster('KEYSLOT', prefix + oldId)) === (await raw.cluster('KEYSLOT', prefix + newId))) newId = generateId();
+    await store.set(oldId, 'moving', Date.now() + 60_000);
+    await store.regenerate!(oldId, newId);
+    assert.equal(await store.get(oldId), undefined);
+    assert.equal(await store.get(newId), 'moving');
+    const ttl = await raw.pttl(prefix + newId);
+    assert.ok(ttl > 55_000 && ttl <= 60_000, `pttl ${ttl}`);
+    await store.destroy(newId);
+  });
+});
+
+describe('redis connection faults', function () {
+  this.timeout(30_000);
+
+  it('open against a closed port fails within seconds naming the address, never the password', async function () {
+    const port = await freePort();
+    for (const config of [
+      `127.0.0.1:${port},100,${PASSWORD},0`,
+      `redis://:${PASSWORD}@127.0.0.1:${port}/0`,
+      `redis+cluster://:${PASSWORD}@127.0.0.1:${port}`,
+      `redis+sentinel://:${PASSWORD}@127.0.0.1:${port}/mymaster`,
+    ]) {
+      const err = await rejectsWithin(() => open(config), 4000);
+      assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), `${config}: ${err.message}`);
+      assert.match(err.message, /^session\/redis: cannot connect to /);
+      assert.ok(err.message.includes(`127.0.0.1:${port}`), err.message);
+      assert.ok(!err.message.includes(PASSWORD), err.message);
+      assert.ok(!String((err.cause as Error)?.message).includes(PASSWORD));
+    }
+  });
+
+  describe('with a private redis-server', function () {
+    let port: number;
+    let server: ChildProcess | undefined;
+
+    async function startServer(): Promise<void> {
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--requirepass', PASSWORD],
+        { stdio: 'ignore' },
+      );
+      child.on('error', () => {});
+      server = child;
+      const deadline = Date.now() + 5000;
+      while (!(await reachable('127.0.0.1', port, 200))) {
+        if (Date.now() > deadline) throw new Error(`redis-server did not start on ${port}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    async function stopServer(): Promise<void> {
+      const child = server;
+      server = undefined;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+
+    before(async function () {
+      port = await freePort();
+      try {
+        await startServer();
+      } catch (err) {
+        await stopServer();
+        throw err;
+      }
+    });
+    after(async function () {
+      await stopServer();
+    });
+
+    it('open with a wrong password fails naming the address and not the password', async function () {
+      const wrong = 'Wr0ng-pass-word';
+      const err = await rejectsWithin(() => open(`127.0.0.1:${port},100,${wrong},0`), 4000);
+      assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+      assert.ok(err.message.includes(`127.0.0.1:${port}`), err.message);
+      assert.ok(!err.message.includes(wrong) && !err.message.includes(PASSWORD), err.message);
+    });
+
+    it('a server that dies makes calls reject quickly, and calls succeed again once it is back', async function () {
+      const store = await open(`redis://:${PASSWORD}@127.0.0.1:${port}/0?prefix=sessionkit_test:`);
+      try {
+        const id = generateId();
+        await store.set(id, 'before', later());
+        assert.equal(await store.get(id), 'before');
+
+        await stopServer();
+        const err = await rejectsWithin(() => store.get(id), 5000);
+        assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+        assert.match(err.message, /^session\/redis: get failed: /);
+        assert.ok(!err.message.includes(PASSWORD), err.message);
+        await rejectsWithin(() => store.set(id, 'during', later()), 5000);
+
+        await startServer();
+        const deadline = Date.now() + 10_000;
+        let value: string | undefined;
+        for (;;) {
+          try {
+            await store.set(id, 'after', later());
+            value = await store.get(id);
+            break;
+          } catch (retry) {
+            assert.ok(isSessionError(retry, 'ERR_SESSION_STORE'));
+            if (Date.now() > deadline) throw retry;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        assert.equal(value, 'after');
+        assert.equal(await store.count!(), 1);
+      } finally {
+        await store.close!();
+      }
+    });
+  });
+});
