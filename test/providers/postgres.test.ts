@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import type { Store } from 'sessionkit';
 import { parseConfig, provider, type PostgresOptions } from 'sessionkit/providers/postgres';
@@ -268,9 +269,71 @@ describe('postgres against 127.0.0.1:5432', function () {
     assert.equal(await store.get('survivor'), 'written after the kill');
   });
 
+  it('a server that goes away makes calls reject with a store error, and calls succeed again once it returns', async function () {
+    const proxy = await startProxy(5432);
+    const outage = await provider.open(
+      `host=127.0.0.1 port=${proxy.port} user=postgres password='${PASSWORD}' dbname=test connect_timeout=2 table=${table}`,
+      { maxLifetime: HOUR, now: () => clock },
+    );
+    try {
+      await outage.set('outage', 'before', clock + HOUR);
+      await proxy.stop();
+      const started = Date.now();
+      await assert.rejects(outage.get('outage'), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_SESSION_STORE');
+        assert.match(err.message, new RegExp(`^session/postgres: get on 127\\.0\\.0\\.1:${proxy.port} failed`));
+        assert.ok(!err.message.includes('s3cr3t'), err.message);
+        return true;
+      });
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      await proxy.start();
+      assert.equal(await outage.get('outage'), 'before');
+      await outage.set('outage', 'after', clock + HOUR);
+      assert.equal(await store.get('outage'), 'after');
+    } finally {
+      await outage.close!();
+      await proxy.stop();
+    }
+  });
+
   it('calls after close reject with ERR_SESSION_CLOSED', async function () {
     const extra = await provider.open(config(), { maxLifetime: HOUR });
     await extra.close!();
     await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
   });
 });
+
+/** startProxy forwards a loopback port to `target`; stop() drops every connection and stops listening, start() listens again. */
+async function startProxy(target: number) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const proxy = {
+    get port() {
+      return port;
+    },
+    async start() {
+      server = createServer((client) => {
+        const upstream = connect(target, '127.0.0.1');
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('error', () => undefined);
+          socket.on('close', () => {
+            sockets.delete(socket);
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    },
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server?.close(resolve));
+    },
+  };
+  await proxy.start();
+  return proxy;
+}
