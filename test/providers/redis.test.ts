@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
@@ -461,12 +464,19 @@ describe('redis connection faults', function () {
 
   describe('with a private redis-server', function () {
     let port: number;
+    let tlsPort: number;
+    let certDir: string;
     let server: ChildProcess | undefined;
 
     async function startServer(): Promise<void> {
+      const cert = (name: string) => join(certDir, name);
       const child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--requirepass', PASSWORD],
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+          ...['--requirepass', PASSWORD, '--tls-port', String(tlsPort), '--tls-auth-clients', 'no'],
+          ...['--tls-cert-file', cert('cert.pem'), '--tls-key-file', cert('key.pem'), '--tls-ca-cert-file', cert('cert.pem')],
+        ],
         { stdio: 'ignore' },
       );
       child.on('error', () => {});
@@ -488,7 +498,13 @@ describe('redis connection faults', function () {
     }
 
     before(async function () {
-      port = await freePort();
+      [port, tlsPort] = [await freePort(), await freePort()];
+      // A self-signed certificate: TLS clients that verify must refuse it.
+      certDir = mkdtempSync(join(tmpdir(), 'sessionkit-redis-tls-'));
+      execFileSync('openssl', [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+        ...['-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')],
+      ], { stdio: 'ignore' });
       try {
         await startServer();
       } catch (err) {
@@ -498,6 +514,24 @@ describe('redis connection faults', function () {
     });
     after(async function () {
       await stopServer();
+      if (certDir) rmSync(certDir, { recursive: true, force: true });
+    });
+
+    it('rediss verifies the certificate: an untrusted server is refused unless tls_skip_verify=true', async function () {
+      const url = `rediss://:${PASSWORD}@127.0.0.1:${tlsPort}/0?prefix=sessionkit_test:`;
+      const err = await rejectsWithin(() => open(url), 4000);
+      assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+      assert.match(err.message, /certificate/);
+      assert.ok(!err.message.includes(PASSWORD), err.message);
+
+      const store = await open(`${url}&tls_skip_verify=true`);
+      try {
+        const id = generateId();
+        await store.set(id, 'over tls', later());
+        assert.equal(await store.get(id), 'over tls');
+      } finally {
+        await store.close!();
+      }
     });
 
     it('open with a wrong password fails naming the address and not the password', async function () {
