@@ -1,0 +1,466 @@
+import { configError, decodeComponent, parseHostListUrl } from '../../config/dsn.ts';
+import { SessionError, storeError } from '../../src/errors.ts';
+import { assertValidId } from '../../src/id.ts';
+import { loadOptional } from '../../src/load.ts';
+import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
+import { register } from '../../src/registry.ts';
+
+/**
+ * SDK_TIMEOUTS are the timeouts (ms) sessionkit gives the SDK: a cluster that is down fails `open`
+ * within about 3 s, a key-value call within 2.5 s, and a count/clear query within 10 s.
+ */
+export const SDK_TIMEOUTS = { connectTimeout: 3000, bootstrapTimeout: 3000, kvTimeout: 2500, queryTimeout: 10_000 } as const;
+
+/** CouchbaseOptions are the parsed provider config of the couchbase provider. */
+export interface CouchbaseOptions {
+  /** connectionString is what the SDK connects to, e.g. `couchbase://h1,h2?network=external`; it never holds credentials. */
+  connectionString: string;
+  /** username for RBAC authentication; `undefined` when the config names none. */
+  username: string | undefined;
+  /** password for RBAC authentication; `undefined` when the config names none. Never printed. */
+  password: string | undefined;
+  /** bucket holds the sessions; required. */
+  bucket: string;
+  /** scope inside the bucket; default `_default`. */
+  scope: string;
+  /** collection inside the scope; default `_default`. */
+  collection: string;
+  /** prefix goes before each session id to form the document key; default `''` (the raw id, as macaron and beego do). */
+  prefix: string;
+}
+
+const OWN_URL_OPTIONS = ['bucket', 'scope', 'collection', 'username', 'password', 'prefix'];
+const JSON_KEYS = ['save_path', 'pool', 'bucket', 'scope', 'collection', 'username', 'password', 'prefix'];
+const BUCKET_NAME = /^[A-Za-z0-9._%-]{1,100}$/;
+const SCOPE_NAME = /^[A-Za-z0-9_%-]{1,251}$/;
+const PREFIX = /^[\x21-\x7e]{0,100}$/;
+
+interface Draft {
+  savePath: string;
+  pool?: string;
+  bucket?: string;
+  scope?: string;
+  collection?: string;
+  username?: string;
+  password?: string;
+  prefix?: string;
+}
+
+/**
+ * parseConfig reads the three forms a couchbase provider config takes:
+ * macaron/beego `http://host:8091/,default,sessions` (split on commas, spaces trimmed, as beego's
+ * docs write it with a space after each comma), beego JSON
+ * `{"save_path":"http://host:8091/","pool":"default","bucket":"sessions"}`, and
+ * `couchbase://user:pass@h1,h2?bucket=sessions&scope=app&collection=sessions&prefix=sess:` (also
+ * `couchbases://`; `username=`/`password=` may replace the userinfo; other query options pass to the
+ * SDK). The legacy `http://host:8091/` address becomes `couchbase://host`; the pool must be
+ * `default`, the only pool Couchbase Server has. `bucket` is required; `scope` and `collection`
+ * default to `_default`, `prefix` to `''`. It is pure; errors name the key and never the password.
+ */
+export function parseConfig(config: string): CouchbaseOptions {
+  const text = config.trim();
+  if (text === '') throw configError('couchbase', 'provider config must name a bucket, e.g. couchbase://127.0.0.1?bucket=sessions');
+  let draft: Draft;
+  if (text.startsWith('{')) {
+    draft = fromJson(text);
+  } else if (/^https?:\/\//i.test(text)) {
+    const [savePath, pool, bucket, ...rest] = text.split(',').map((part) => part.trim());
+    if (rest.length > 0 || bucket === undefined) {
+      throw configError('couchbase', `expected save_path,pool,bucket (e.g. http://127.0.0.1:8091/,default,sessions), got ${text.split(',').length} fields`);
+    }
+    draft = { savePath: savePath!, pool: pool!, bucket };
+  } else {
+    draft = { savePath: text };
+  }
+  return finish(draft);
+}
+
+function fromJson(text: string): Draft {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw configError('couchbase', 'provider config starts with { but is not valid JSON', cause);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw configError('couchbase', 'JSON provider config must be an object');
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [key, item] of entries) {
+    if (!JSON_KEYS.includes(key)) throw configError('couchbase', `unsupported option ${JSON.stringify(key)} (allowed: ${JSON_KEYS.join(', ')})`);
+    if (typeof item !== 'string') throw configError('couchbase', `${key} must be a string`);
+  }
+  const get = (key: string) => (value as Record<string, string | undefined>)[key];
+  const savePath = get('save_path');
+  if (savePath === undefined) throw configError('couchbase', 'save_path is missing');
+  return {
+    savePath,
+    pool: get('pool'),
+    bucket: get('bucket'),
+    scope: get('scope'),
+    collection: get('collection'),
+    username: get('username'),
+    password: get('password'),
+    prefix: get('prefix'),
+  };
+}
+
+function setOnce(draft: Draft, key: 'bucket' | 'scope' | 'collection' | 'username' | 'password' | 'prefix', value: string): void {
+  if (draft[key] !== undefined) throw configError('couchbase', `${key} is given twice`);
+  draft[key] = value;
+}
+
+function finish(draft: Draft): CouchbaseOptions {
+  const url = parseHostListUrl('couchbase', draft.savePath, ['http', 'https', 'couchbase', 'couchbases']);
+  if (url.username !== '') setOnce(draft, 'username', url.username);
+  if (url.password !== undefined) setOnce(draft, 'password', url.password);
+  let connectionString: string;
+  if (url.scheme === 'http' || url.scheme === 'https') {
+    if (!['', '/', '/pools', '/pools/'].includes(url.path) || url.query !== '') {
+      throw configError('couchbase', 'save_path must be a bare http://host:8091/ address');
+    }
+    const mgmtPort = url.scheme === 'https' ? '18091' : '8091';
+    const hosts = url.hosts.split(',').map((host) => {
+      const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim());
+      if (!match) throw configError('couchbase', `save_path host ${JSON.stringify(host)} is not host:port`);
+      if (match[2] !== undefined && match[2] !== mgmtPort) {
+        throw configError('couchbase', `save_path port ${match[2]} is not the management port ${mgmtPort}; use a couchbase:// url for other ports`);
+      }
+      return match[1]!;
+    });
+    connectionString = `${url.scheme === 'https' ? 'couchbases' : 'couchbase'}://${hosts.join(',')}`;
+  } else {
+    if (url.path !== '' && url.path !== '/') {
+      throw configError('couchbase', 'the couchbase:// url takes the bucket as ?bucket=, not as a path (percent-encode any @, / or ? in the password)');
+    }
+    const passed: string[] = [];
+    for (const pair of url.query.split('&')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      const key = decodeComponent('couchbase', 'query option', eq === -1 ? pair : pair.slice(0, eq));
+      if (!OWN_URL_OPTIONS.includes(key)) {
+        passed.push(pair);
+        continue;
+      }
+      setOnce(draft, key as 'bucket', decodeComponent('couchbase', key, eq === -1 ? '' : pair.slice(eq + 1)));
+    }
+    connectionString = `${url.scheme}://${url.hosts}${passed.length > 0 ? `?${passed.join('&')}` : ''}`;
+  }
+  if (draft.pool !== undefined && draft.pool !== 'default') {
+    throw configError('couchbase', `pool must be "default", the only pool couchbase server has, got ${JSON.stringify(draft.pool)}`);
+  }
+  if (draft.bucket === undefined || draft.bucket === '') throw configError('couchbase', 'bucket is missing');
+  if (!BUCKET_NAME.test(draft.bucket)) throw configError('couchbase', `bucket ${JSON.stringify(draft.bucket)} is not a valid bucket name`);
+  const scope = draft.scope ?? '_default';
+  const collection = draft.collection ?? '_default';
+  if (!SCOPE_NAME.test(scope)) throw configError('couchbase', `scope ${JSON.stringify(scope)} is not a valid scope name`);
+  if (!SCOPE_NAME.test(collection)) throw configError('couchbase', `collection ${JSON.stringify(collection)} is not a valid collection name`);
+  const prefix = draft.prefix ?? '';
+  if (!PREFIX.test(prefix)) throw configError('couchbase', 'prefix must be at most 100 printable ascii characters without spaces');
+  return {
+    connectionString,
+    username: draft.username,
+    password: draft.password,
+    bucket: draft.bucket,
+    scope,
+    collection,
+    prefix,
+  };
+}
+
+/**
+ * SessionDocument is the JSON body of one session document. It is JSON (not a bare UTF-8 string) so
+ * that `get` with `withExpiry`, which the SDK runs as a sub-document lookup, can read it.
+ */
+export interface SessionDocument {
+  record: string;
+}
+
+/**
+ * CouchbaseCollection is the part of the SDK's `Collection` that {@link CouchbaseStore} calls; the
+ * SDK's collection satisfies it, and tests pass an in-process fake. CAS values are opaque.
+ */
+export interface CouchbaseCollection {
+  get(key: string, options?: { withExpiry?: boolean }): Promise<{ content: unknown; cas: unknown; expiryTime?: number }>;
+  insert(key: string, value: SessionDocument, options?: { expiry?: Date }): Promise<{ cas: unknown }>;
+  upsert(key: string, value: SessionDocument, options?: { expiry?: Date }): Promise<{ cas: unknown }>;
+  replace(key: string, value: SessionDocument, options?: { expiry?: Date; cas?: any }): Promise<{ cas: unknown }>;
+  remove(key: string, options?: { cas?: any }): Promise<unknown>;
+  touch(key: string, expiry: Date): Promise<unknown>;
+}
+
+/** CouchbaseQuery runs one SQL++ statement with named parameters and returns its rows (the SDK's `cluster.query`). */
+export type CouchbaseQuery = (
+  statement: string,
+  options: { parameters: Record<string, string | number>; scanConsistency: 'request_plus' },
+) => Promise<{ rows: unknown[] }>;
+
+/** CouchbaseStoreOptions configure a {@link CouchbaseStore} beyond its collection. */
+export interface CouchbaseStoreOptions {
+  /** query runs SQL++ for `count` and `clear`. */
+  query: CouchbaseQuery;
+  /** keyspace names the collection in SQL++, e.g. `` `sessions` `` or `` `app`.`web`.`sessions` ``. */
+  keyspace: string;
+  /** prefix goes before each session id in the document key; default `''`. */
+  prefix?: string;
+  /** now returns epoch ms; used to decide a past expiry and the live cut-off of `count` (default `Date.now`). */
+  now?: () => number;
+  /** onClose runs once on the first `close()`, e.g. to close the cluster connection. */
+  onClose?: () => Promise<void>;
+}
+
+/**
+ * couchbaseError tells whether `err` is the SDK error class `name` (`DocumentNotFoundError`,
+ * `DocumentExistsError`, `CasMismatchError`, …). The SDK sets `name` on each of its error classes;
+ * matching by name keeps the store free of a load-time dependency on the SDK.
+ */
+export function couchbaseError(err: unknown, name: string): boolean {
+  return err instanceof Error && err.name === name;
+}
+
+const QUERY_SETUP_ERRORS = ['IndexNotFoundError', 'PlanningFailureError', 'ServiceNotAvailableError', 'FeatureNotAvailableError'];
+
+/** keyspaceOf quotes bucket, scope and collection for SQL++; the default collection is the bucket alone. */
+export function keyspaceOf(bucket: string, scope: string, collection: string): string {
+  return scope === '_default' && collection === '_default' ? `\`${bucket}\`` : `\`${bucket}\`.\`${scope}\`.\`${collection}\``;
+}
+
+/**
+ * CouchbaseStore keeps each session as a JSON document `{ "record": … }` under `prefix + sid` with native document
+ * expiry, passed to the SDK as an absolute `Date` (so the 30-day relative/absolute rule never
+ * applies). The server hides expired documents from reads, at one-second resolution; a `Date` is
+ * floored to the second, so a record never outlives its `expiresAt` by the server's clock.
+ * compareAndSet uses CAS; count and clear use SQL++ with `request_plus` consistency and need the
+ * query service and an index on the keyspace (`CREATE PRIMARY INDEX ON <keyspace>`).
+ */
+export class CouchbaseStore implements Store {
+  private readonly now: () => number;
+  private readonly prefix: string;
+  private readonly query: CouchbaseQuery;
+  private readonly keyspace: string;
+  private onClose: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly collection: CouchbaseCollection,
+    options: CouchbaseStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.prefix = options.prefix ?? '';
+    this.query = options.query;
+    this.keyspace = options.keyspace;
+    this.onClose = options.onClose;
+  }
+
+  async get(sid: string): Promise<string | undefined> {
+    const key = this.key(sid);
+    try {
+      return text((await this.collection.get(key)).content);
+    } catch (cause) {
+      if (couchbaseError(cause, 'DocumentNotFoundError')) return undefined;
+      throw storeError('couchbase', 'get', cause);
+    }
+  }
+
+  async set(sid: string, record: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    if (expiresAt <= this.now()) return this.destroy(sid);
+    try {
+      await this.collection.upsert(key, { record }, { expiry: new Date(expiresAt) });
+    } catch (cause) {
+      throw storeError('couchbase', 'set', cause);
+    }
+  }
+
+  async destroy(sid: string): Promise<void> {
+    const key = this.key(sid);
+    try {
+      await this.collection.remove(key);
+    } catch (cause) {
+      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
+      throw storeError('couchbase', 'destroy', cause);
+    }
+  }
+
+  async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    const key = this.key(sid);
+    const past = expiresAt <= this.now();
+    try {
+      if (expected === undefined) {
+        // Writing an already-expired record is writing nothing: succeed exactly when none is live.
+        if (past) return (await this.get(sid)) === undefined;
+        await this.collection.insert(key, { record }, { expiry: new Date(expiresAt) });
+        return true;
+      }
+      const current = await this.collection.get(key);
+      if (text(current.content) !== expected) return false;
+      if (past) await this.collection.remove(key, { cas: current.cas });
+      else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
+      return true;
+    } catch (cause) {
+      if (['DocumentExistsError', 'DocumentNotFoundError', 'CasMismatchError'].some((name) => couchbaseError(cause, name))) return false;
+      throw storeError('couchbase', 'compareAndSet', cause);
+    }
+  }
+
+  async touch(sid: string, expiresAt: number): Promise<void> {
+    const key = this.key(sid);
+    if (expiresAt <= this.now()) return this.destroy(sid);
+    try {
+      await this.collection.touch(key, new Date(expiresAt));
+    } catch (cause) {
+      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
+      throw storeError('couchbase', 'touch', cause);
+    }
+  }
+
+  /**
+   * regenerate reads the old document with its expiry, removes it under its CAS (so of two
+   * concurrent regenerates only one proceeds, and a concurrent write makes it read again), then
+   * inserts the data under the new key with the same expiry. It is not one atomic step: if the
+   * insert fails, the old document is put back.
+   */
+  async regenerate(oldSid: string, newSid: string): Promise<void> {
+    const oldKey = this.key(oldSid);
+    const newKey = this.key(newSid);
+    for (let attempt = 0; ; attempt++) {
+      let content: string;
+      let expiry: Date | undefined;
+      try {
+        const current = await this.collection.get(oldKey, { withExpiry: true });
+        content = text(current.content);
+        expiry = current.expiryTime ? new Date(current.expiryTime * 1000) : undefined;
+        await this.collection.remove(oldKey, { cas: current.cas });
+      } catch (cause) {
+        if (couchbaseError(cause, 'DocumentNotFoundError')) return;
+        if (couchbaseError(cause, 'CasMismatchError') && attempt < 3) continue;
+        throw storeError('couchbase', 'regenerate', cause);
+      }
+      try {
+        await this.collection.insert(newKey, { record: content }, expiry ? { expiry } : {});
+        return;
+      } catch (cause) {
+        await this.collection.insert(oldKey, { record: content }, expiry ? { expiry } : {}).catch(() => undefined);
+        if (couchbaseError(cause, 'DocumentExistsError')) {
+          throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: regenerate failed: the new session id already exists', { cause });
+        }
+        throw storeError('couchbase', 'regenerate', cause);
+      }
+    }
+  }
+
+  /** count runs `SELECT RAW COUNT(*)` over this store's keys whose expiration is still ahead. */
+  async count(): Promise<number> {
+    const statement =
+      `SELECT RAW COUNT(*) FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` +
+      'AND REGEXP_CONTAINS(META(d).id, $pattern) AND META(d).expiration > $now';
+    const rows = await this.run('count', statement, { ...this.keyRange(), now: Math.floor(this.now() / 1000) });
+    const n = rows[0];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: count failed: the query returned no count');
+    }
+    return n;
+  }
+
+  /** clear deletes every document whose key is this store's prefix followed by a session id. */
+  async clear(): Promise<void> {
+    const statement =
+      `DELETE FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` + 'AND REGEXP_CONTAINS(META(d).id, $pattern)';
+    await this.run('clear', statement, this.keyRange());
+  }
+
+  async close(): Promise<void> {
+    const onClose = this.onClose;
+    this.onClose = undefined;
+    await onClose?.();
+  }
+
+  private key(sid: string): string {
+    assertValidId(sid, 'couchbase');
+    return this.prefix + sid;
+  }
+
+  /**
+   * keyRange selects this store's keys: ids are lowercase hex, all below `g`, so the range
+   * `[prefix, prefix + 'g')` can use the index, and the anchored pattern makes the match exact.
+   */
+  private keyRange(): Record<string, string> {
+    return {
+      lo: this.prefix,
+      hi: `${this.prefix}g`,
+      pattern: `^${this.prefix.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[0-9a-f]{32,128}$`,
+    };
+  }
+
+  private async run(action: string, statement: string, parameters: Record<string, string | number>): Promise<unknown[]> {
+    try {
+      return (await this.query(statement, { parameters, scanConsistency: 'request_plus' })).rows;
+    } catch (cause) {
+      if (QUERY_SETUP_ERRORS.some((name) => couchbaseError(cause, name))) {
+        throw new SessionError(
+          'ERR_SESSION_STORE',
+          `session/couchbase: ${action} failed: it needs the query service and an index on ${this.keyspace} (CREATE PRIMARY INDEX ON ${this.keyspace})`,
+          { cause },
+        );
+      }
+      throw storeError('couchbase', action, cause);
+    }
+  }
+}
+
+/**
+ * text returns the record of a {@link SessionDocument}. A document of another shape under a session
+ * key comes back as its JSON text, which the core codec then treats as a corrupt record.
+ */
+function text(content: unknown): string {
+  const record = (content as Partial<SessionDocument> | null)?.record;
+  if (typeof record === 'string') return record;
+  return Buffer.isBuffer(content) ? content.toString('utf8') : JSON.stringify(content);
+}
+
+interface ClusterLike {
+  bucket(name: string): { scope(name: string): { collection(name: string): CouchbaseCollection } };
+  query(statement: string, options: object): Promise<{ rows: unknown[] }>;
+  close(): Promise<void>;
+}
+
+interface CouchbaseModule {
+  connect(connectionString: string, options: object): Promise<ClusterLike>;
+}
+
+/**
+ * provider opens a {@link CouchbaseStore}: it loads the `couchbase` SDK, connects with
+ * {@link SDK_TIMEOUTS}, and reads a probe key so that a cluster that is down, a wrong password or a
+ * missing bucket fails `open` within seconds, naming the address and bucket but never the password.
+ */
+export const provider: Provider = {
+  async open(config: string, options: OpenOptions): Promise<Store> {
+    const parsed = parseConfig(config);
+    const loaded = await loadOptional<CouchbaseModule & { default?: CouchbaseModule }>('couchbase', 'couchbase');
+    const sdk = loaded.default ?? loaded;
+    const where = `${parsed.connectionString} bucket ${parsed.bucket}`;
+    let cluster: ClusterLike | undefined;
+    try {
+      cluster = await sdk.connect(parsed.connectionString, {
+        ...(parsed.username === undefined ? {} : { username: parsed.username, password: parsed.password ?? '' }),
+        timeouts: SDK_TIMEOUTS,
+      });
+      const collection = cluster.bucket(parsed.bucket).scope(parsed.scope).collection(parsed.collection);
+      await collection.get(`${parsed.prefix}sessionkit-probe`).catch((err: unknown) => {
+        if (!couchbaseError(err, 'DocumentNotFoundError')) throw err;
+      });
+      const owned = cluster;
+      return new CouchbaseStore(collection, {
+        query: (statement, queryOptions) => owned.query(statement, queryOptions),
+        keyspace: keyspaceOf(parsed.bucket, parsed.scope, parsed.collection),
+        prefix: parsed.prefix,
+        now: options.now,
+        onClose: () => owned.close(),
+      });
+    } catch (cause) {
+      await cluster?.close().catch(() => undefined);
+      let detail = cause instanceof Error ? cause.message : String(cause);
+      if (parsed.password) detail = detail.split(parsed.password).join('***');
+      throw new SessionError('ERR_SESSION_STORE', `session/couchbase: cannot open ${where}: ${detail}`, { cause });
+    }
+  },
+};
+
+register('couchbase', provider);
