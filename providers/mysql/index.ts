@@ -340,7 +340,7 @@ export class MysqlStore implements Store {
   }
 }
 
-/** createTable creates the table with its expiry index if missing; CREATE TABLE IF NOT EXISTS is atomic in MySQL. */
+/** createTableSql is the DDL of the sessions table, expiry index inline; CREATE TABLE IF NOT EXISTS is atomic in MySQL. */
 function createTableSql(table: SqlTable): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteTable(table, '`')} (
   sid        VARBINARY(128) NOT NULL,

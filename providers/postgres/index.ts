@@ -236,18 +236,15 @@ export class PostgresStore implements Store {
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    const move = () =>
-      this.pool.query(`UPDATE ${this.table} SET sid = $2 WHERE sid = $1 AND expires_at > $3`, [oldSid, newSid, this.now()]);
+    const move = () => this.query('regenerate', `UPDATE ${this.table} SET sid = $2 WHERE sid = $1 AND expires_at > $3`, [oldSid, newSid, this.now()]);
     try {
       await move();
     } catch (err) {
       // Only an expired row left at the new id (not yet collected) may be replaced.
-      if ((err as { code?: string }).code !== '23505') throw this.fail('regenerate', err);
+      if (!(err instanceof SessionError) || (err.cause as { code?: string } | undefined)?.code !== '23505') throw err;
       const stale = await this.query('regenerate', `DELETE FROM ${this.table} WHERE sid = $1 AND expires_at <= $2`, [newSid, this.now()]);
       if (stale.rowCount !== 1) throw new SessionError('ERR_SESSION_STORE', 'session/postgres: regenerate failed: the new id is already in use');
-      await move().catch((retryErr: unknown) => {
-        throw this.fail('regenerate', retryErr);
-      });
+      await move();
     }
   }
 
