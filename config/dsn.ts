@@ -192,3 +192,25 @@ export function parseHostListUrl(provider: string, text: string, schemes: readon
     query: match[6] ?? '',
   };
 }
+
+/**
+ * takeQueryOptions splits a raw URL query into the provider's own options (`own`, percent-decoded,
+ * each allowed once) and the rest, kept raw and in order so it can be handed on to a client library.
+ * A key of `own` given twice is an error naming it; a value-less `key` reads as `''`.
+ */
+export function takeQueryOptions(provider: string, query: string, own: readonly string[]): { own: Map<string, string>; passed: string[] } {
+  const taken = new Map<string, string>();
+  const passed: string[] = [];
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decodeComponent(provider, 'query option', eq === -1 ? pair : pair.slice(0, eq));
+    if (!own.includes(key)) {
+      passed.push(pair);
+      continue;
+    }
+    if (taken.has(key)) throw configError(provider, `${key} is given twice`);
+    taken.set(key, decodeComponent(provider, key, eq === -1 ? '' : pair.slice(eq + 1)));
+  }
+  return { own: taken, passed };
+}

@@ -1,4 +1,4 @@
-import { configError, decodeComponent, parseHostListUrl } from '../../config/dsn.ts';
+import { configError, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
@@ -103,7 +103,9 @@ function fromJson(text: string): Draft {
   };
 }
 
-function setOnce(draft: Draft, key: 'bucket' | 'scope' | 'collection' | 'username' | 'password' | 'prefix', value: string): void {
+type OwnKey = 'bucket' | 'scope' | 'collection' | 'username' | 'password' | 'prefix';
+
+function setOnce(draft: Draft, key: OwnKey, value: string): void {
   if (draft[key] !== undefined) throw configError('couchbase', `${key} is given twice`);
   draft[key] = value;
 }
@@ -131,17 +133,8 @@ function finish(draft: Draft): CouchbaseOptions {
     if (url.path !== '' && url.path !== '/') {
       throw configError('couchbase', 'the couchbase:// url takes the bucket as ?bucket=, not as a path (percent-encode any @, / or ? in the password)');
     }
-    const passed: string[] = [];
-    for (const pair of url.query.split('&')) {
-      if (pair === '') continue;
-      const eq = pair.indexOf('=');
-      const key = decodeComponent('couchbase', 'query option', eq === -1 ? pair : pair.slice(0, eq));
-      if (!OWN_URL_OPTIONS.includes(key)) {
-        passed.push(pair);
-        continue;
-      }
-      setOnce(draft, key as 'bucket', decodeComponent('couchbase', key, eq === -1 ? '' : pair.slice(eq + 1)));
-    }
+    const { own, passed } = takeQueryOptions('couchbase', url.query, OWN_URL_OPTIONS);
+    for (const [key, value] of own) setOnce(draft, key as OwnKey, value);
     connectionString = `${url.scheme}://${url.hosts}${passed.length > 0 ? `?${passed.join('&')}` : ''}`;
   }
   if (draft.pool !== undefined && draft.pool !== 'default') {

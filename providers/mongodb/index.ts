@@ -1,4 +1,4 @@
-import { configError, decodeComponent, parseHostListUrl } from '../../config/dsn.ts';
+import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
@@ -49,20 +49,8 @@ export function parseConfig(config: string): MongoOptions {
   if (database.length > 63 || /[/\\. "$*<>:|?\0]/.test(database)) {
     throw configError('mongodb', `database name ${JSON.stringify(database)} is not allowed by mongodb (no / \\ . space " $ and at most 63 bytes)`);
   }
-  let collection: string | undefined;
-  const passed: string[] = [];
-  for (const pair of parts.query.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeComponent('mongodb', 'query option', eq === -1 ? pair : pair.slice(0, eq));
-    if (!OWN_OPTIONS.includes(key)) {
-      passed.push(pair);
-      continue;
-    }
-    if (collection !== undefined) throw configError('mongodb', 'collection is given twice');
-    collection = decodeComponent('mongodb', 'collection', eq === -1 ? '' : pair.slice(eq + 1));
-  }
-  collection ??= DEFAULT_COLLECTION;
+  const { own, passed } = takeQueryOptions('mongodb', parts.query, OWN_OPTIONS);
+  const collection = own.get('collection') ?? DEFAULT_COLLECTION;
   if (collection === '' || collection.includes('$') || collection.includes('\0') || collection.startsWith('system.')) {
     throw configError('mongodb', `collection name ${JSON.stringify(collection)} is not allowed by mongodb (non-empty, no $, not system.*)`);
   }

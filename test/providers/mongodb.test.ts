@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Collection } from 'mongodb';
-import { isSessionError } from 'sessionkit';
+import { isSessionError, type SessionError } from 'sessionkit';
 import { MongoStore, parseConfig, provider, type MongoCollection, type SessionDocument } from 'sessionkit/providers/mongodb';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
 
@@ -23,7 +23,6 @@ function rejects(fn: () => unknown, pattern: RegExp): SessionError {
   }
   assert.fail('expected parseConfig to throw');
 }
-type SessionError = import('sessionkit').SessionError;
 
 const sid = (c: string) => c.repeat(32);
 const T0 = Date.UTC(2030, 0, 1);
