@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { createManager, type FlashView, type Manager, type ManagerOptions } from 'sessionkit';
+import { createManager, type Manager, type ManagerOptions } from 'sessionkit';
 import { loadIni } from 'sessionkit/config';
+import { escapeHtml, renderFlash } from 'sessionkit/templates';
 
 /** DEMO_PASSWORD is the one password the demo login accepts, for any non-empty username. */
 export const DEMO_PASSWORD = 'secret';
@@ -122,25 +123,6 @@ function currentUser(req: Request): string | undefined {
   return user === '' ? undefined : user;
 }
 
-/** escapeHtml makes text safe inside HTML elements and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-const FLASH_COLOURS: Record<string, { color: string; background: string }> = {
-  success: { color: '#14532d', background: '#dcfce7' },
-  error: { color: '#7f1d1d', background: '#fee2e2' },
-  info: { color: '#1e3a8a', background: '#dbeafe' },
-  warning: { color: '#78350f', background: '#fef3c7' },
-};
-
-function renderFlash(view: FlashView): string {
-  return view.messages.map(({ level, text }) => {
-    const colours = FLASH_COLOURS[level]!;
-    return `<div class="flash flash-${level}" role="${level === 'error' ? 'alert' : 'status'}" style="color:${colours.color};background-color:${colours.background}">${escapeHtml(text)}</div>`;
-  }).join('\n');
-}
-
 function page(res: Response, title: string, user: string | undefined, body: string): string {
   const account = user === undefined
     ? '<a href="/login">Log in</a>'
@@ -155,7 +137,7 @@ function page(res: Response, title: string, user: string | undefined, body: stri
   body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
   nav { display: flex; gap: 1rem; align-items: center; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
   nav form { margin-left: auto; }
-  .flash { padding: .6rem .9rem; margin: 1rem 0; border-radius: .4rem; }
+  .flash { margin: 1rem 0; }
   label { display: block; margin: .5rem 0; }
   .demo { font-size: .9rem; color: #555; }
 </style>
