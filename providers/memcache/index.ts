@@ -21,8 +21,14 @@ export const DEFAULT_PREFIX = 'session:';
 export const DEFAULT_SERVER: HostPort = { host: '127.0.0.1', port: 11211 };
 /** MAX_KEY_BYTES is memcached's key limit; a prefix plus the longest session id must fit. */
 export const MAX_KEY_BYTES = 250;
-/** MAX_ITEM_BYTES is memcached's default item size limit (`-I 1m`); bigger records are refused. */
+/**
+ * MAX_ITEM_BYTES is memcached's default item size limit (`-I 1m`). A record is refused before it is
+ * sent when it, its key and {@link ITEM_OVERHEAD_BYTES} exceed it, because memcached answers an
+ * oversized set by dropping the item already stored under that key.
+ */
 export const MAX_ITEM_BYTES = 1024 * 1024;
+/** ITEM_OVERHEAD_BYTES is headroom for memcached's per-item header (59 bytes in memcached 1.6). */
+export const ITEM_OVERHEAD_BYTES = 128;
 /** MAX_RELATIVE_EXPIRY is the largest exptime (30 days, in seconds) memcached reads as relative. */
 export const MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
 
@@ -134,6 +140,11 @@ type MemjsCallback = (err: unknown, response: MemjsResponse | null) => void;
 interface MemjsServer {
   host: string;
   port: number;
+  _socket?: { prependOnceListener(event: 'close', listener: () => void): unknown };
+  connected: boolean;
+  errorCallbacks: Record<string, unknown>;
+  sock(sasl: boolean, go: (socket: unknown) => void): void;
+  error(err: unknown): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   onResponse(seq: number, handler: (response: MemjsResponse) => void): void;
   onError(seq: number, handler: (err: unknown) => void): void;
@@ -157,6 +168,8 @@ const OP = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, version: 0x0b, touch
 const STATUS = { ok: 0x00, notFound: 0x01, exists: 0x02, tooLarge: 0x03, notStored: 0x05 } as const;
 /** NO_RETRY makes memjs send a conditional write once: a retry after a lost reply could misreport it. */
 const NO_RETRY = 1;
+/** RETRY_DELAY_MS is memjs's pause before it retries a failed request. */
+const RETRY_DELAY_MS = 100;
 
 interface Item {
   value: string;
@@ -272,14 +285,14 @@ export class MemcacheStore implements Store {
   /** encode refuses a record memcached would reject, before anything is sent or overwritten. */
   private encode(key: string, record: string): Buffer {
     const value = Buffer.from(record, 'utf8');
-    if (value.length + key.length > MAX_ITEM_BYTES) throw tooLarge(value.length);
+    if (value.length + key.length + ITEM_OVERHEAD_BYTES > MAX_ITEM_BYTES) throw tooLarge(value.length);
     return value;
   }
 
   private expect(action: string, response: MemjsResponse, allowed: readonly number[]): number {
     const { status } = response.header;
     if (allowed.includes(status)) return status;
-    if (status === STATUS.tooLarge) throw tooLarge(response.val.length);
+    if (status === STATUS.tooLarge) throw tooLarge();
     const detail = response.val.length > 0 ? response.val.toString('utf8') : `status 0x${status.toString(16)}`;
     throw storeError(NAME, action, new Error(`memcached answered ${detail}`));
   }
@@ -296,12 +309,20 @@ export class MemcacheStore implements Store {
     const seq = client.seq;
     const buffer = this.memjs.Utils.makeRequestBuffer(opcode, key, extras, value, seq);
     if (cas) cas.copy(buffer, 16);
+    // A backstop above memjs's own timeout and retries, so that no call can hang whatever memjs misses.
+    const attempts = retries ?? this.options.retries;
+    const deadlineMs = attempts * (2 * this.options.timeoutMs + RETRY_DELAY_MS) + 1000;
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(storeError(NAME, action, new Error(`no reply within ${deadlineMs}ms`))), deadlineMs);
       client.perform(
         key,
         buffer,
         seq,
-        (err, response) => (err || !response ? reject(storeError(NAME, action, err ?? 'no response')) : resolve(response)),
+        (err, response) => {
+          clearTimeout(timer);
+          if (err || !response) reject(storeError(NAME, action, err ?? 'no response'));
+          else resolve(response);
+        },
         retries,
       );
     });
@@ -319,15 +340,48 @@ function storeExtras(exptime: number): Buffer {
   return Buffer.concat([uint32(0), uint32(exptime)]);
 }
 
-function tooLarge(bytes: number): SessionError {
+function tooLarge(bytes?: number): SessionError {
   return new SessionError(
     'ERR_SESSION_TOO_LARGE',
-    `session/memcache: a record of ${bytes} bytes does not fit memcached's 1 MB item limit (${MAX_ITEM_BYTES} bytes including the key)`,
+    `session/memcache: ${bytes === undefined ? 'the record' : `a record of ${bytes} bytes`} does not fit memcached's 1 MB item limit (${MAX_ITEM_BYTES} bytes with key and item header)`,
   );
 }
 
 function address(server: HostPort): string {
   return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
+
+/**
+ * failPendingOnClose fixes two gaps in memjs 1.x's connection handling. When the server closes a
+ * connection without a socket error (a restart, a proxy going away), memjs forgets the socket but
+ * never fails the requests written to it, and their timer dies with the socket, so they would hang:
+ * here they fail, and memjs retries them on a fresh connection or reports the error. And when an
+ * old socket (ended after a timeout) closes once a new one is in use, memjs's own 'close' handler
+ * forgets the new socket; here it is put back.
+ */
+function failPendingOnClose(server: MemjsServer): void {
+  const sock = server.sock;
+  if (typeof sock !== 'function') return;
+  server.sock = function (sasl, go) {
+    const before = server._socket;
+    sock.call(server, sasl, go);
+    const socket = server._socket;
+    if (socket === undefined || socket === before) return;
+    socket.prependOnceListener('close', () => {
+      const current = server._socket;
+      if (current === socket) {
+        if (Object.keys(server.errorCallbacks).length > 0) server.error(new Error('connection closed before the reply'));
+        return;
+      }
+      if (current === undefined) return;
+      const { connected } = server;
+      queueMicrotask(() => {
+        if (server._socket !== undefined) return;
+        server._socket = current;
+        server.connected = connected;
+      });
+    });
+  };
 }
 
 /** probe sends `version` to one server, bypassing memjs's retries, and resolves when it answers. */
@@ -363,14 +417,17 @@ export const provider: Provider = {
       timeout,
       conntimeout: timeout,
       retries: options.retries,
-      retry_delay: 0.1,
+      retry_delay: RETRY_DELAY_MS / 1000,
       failover: false,
       keepAlive: true,
       logger: { log() {} },
     };
     const servers = options.servers.map((s) => new memjs.Server(s.host, s.port, options.username, options.password, clientOptions));
-    // memjs reports failures through callbacks; the listener keeps a stray 'error' from crashing.
-    for (const server of servers) server.on('error', () => {});
+    for (const server of servers) {
+      // memjs reports failures through callbacks; the listener keeps a stray 'error' from crashing.
+      server.on('error', () => {});
+      failPendingOnClose(server);
+    }
     const client = new memjs.Client(servers, clientOptions);
     for (const [i, server] of servers.entries()) {
       try {
