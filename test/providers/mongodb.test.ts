@@ -126,6 +126,15 @@ describe('mongodb provider open', function () {
     assert.ok(took >= 2500 && took < 6000, `took ${took} ms`);
   });
 
+  it('open reports a driver option the driver refuses as a config error without the password', async function () {
+    await assert.rejects(provider.open(`mongodb://u:${ENCODED}@127.0.0.1:1/x?notAnOption=1`, { maxLifetime: 1000 }), (err: unknown) => {
+      assert.ok(isSessionError(err, 'ERR_SESSION_PROVIDER_CONFIG'), String(err));
+      assert.match(err.message, /^session\/mongodb: the driver refused the url for mongodb:\/\/127\.0\.0\.1:1: .*notanoption/i);
+      assert.ok(!err.message.includes('s3cr') && !err.message.includes(ENCODED), err.message);
+      return true;
+    });
+  });
+
   it('open refuses a bad config before loading the driver', async function () {
     await assert.rejects(provider.open('mongodb://h/db?collection=', { maxLifetime: 1000 }), /collection name/);
   });
