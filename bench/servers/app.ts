@@ -1,0 +1,178 @@
+// One benchmark server per child process: `node … bench/servers/app.ts <variant> [redisPort]`.
+// It listens on an ephemeral loopback port and prints `{"port":N}` on stdout.
+//
+// Every variant serves the same routes:
+//   GET /init   creates a session holding { uid: '12345', count: 0 } and sets its cookie
+//   GET /ro     reads `uid` from the session
+//   GET /rw     increments `count` in the session and returns the new value
+//   GET /count  returns `count` without changing it (used to check for lost updates)
+// Bare variants answer the same routes without any session, as the ceiling.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const variant = process.argv[2] ?? '';
+const redisPort = Number(process.argv[3] ?? 6379);
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const REDIS_PREFIX = 'sessionkit_bench:';
+
+function announce(server: http.Server): void {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** sessionkitManager opens a Manager over the memory provider or a redis store at `redisPort`. */
+async function sessionkitManager(kind: 'memory' | 'redis') {
+  const { createManager } = await import('sessionkit');
+  if (kind === 'memory') {
+    await import('sessionkit/providers/memory');
+    return createManager({ provider: 'memory', gcInterval: 0, secret: SECRET });
+  }
+  await import('sessionkit/providers/redis');
+  return createManager({ provider: 'redis', providerConfig: `redis://127.0.0.1:${redisPort}/0?prefix=${REDIS_PREFIX}sk:`, gcInterval: 0, secret: SECRET });
+}
+
+async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'es-memory' | 'es-redis'): Promise<Handler> {
+  const express = (await import('express')).default;
+  const app = express();
+  app.set('etag', false);
+  app.disable('x-powered-by');
+  if (kind === 'bare') {
+    app.get('/init', (_req, res) => void res.cookie('sid', 'x').send('ok'));
+    app.get('/ro', (_req, res) => void res.send('12345'));
+    app.get('/rw', (_req, res) => void res.send('1'));
+    app.get('/count', (_req, res) => void res.send('0'));
+    return app;
+  }
+  if (kind === 'sk-memory' || kind === 'sk-redis') {
+    const { expressSession } = await import('sessionkit/express');
+    const manager = await sessionkitManager(kind === 'sk-memory' ? 'memory' : 'redis');
+    app.use(expressSession(manager));
+    app.get('/init', (req, res) => {
+      req.session.set('uid', '12345');
+      req.session.set('count', 0);
+      res.send('ok');
+    });
+    app.get('/ro', (req, res) => void res.send(req.session.getString('uid')));
+    app.get('/rw', (req, res) => void res.send(String(req.session.increment('count'))));
+    app.get('/count', (req, res) => void res.send(String(req.session.getNumber('count'))));
+    return app;
+  }
+  const session = (await import('express-session')).default;
+  let store: import('express-session').Store | undefined;
+  if (kind === 'es-redis') {
+    const { createClient } = await import('redis');
+    const { RedisStore } = await import('connect-redis');
+    const client = createClient({ url: `redis://127.0.0.1:${redisPort}` });
+    client.on('error', (error: Error) => console.error(error.message));
+    await client.connect();
+    store = new RedisStore({ client, prefix: `${REDIS_PREFIX}es:` });
+  }
+  app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, ...(store ? { store } : {}) }));
+  type Data = { uid?: string; count?: number };
+  app.get('/init', (req, res) => {
+    const s = req.session as unknown as Data;
+    s.uid = '12345';
+    s.count = 0;
+    res.send('ok');
+  });
+  app.get('/ro', (req, res) => void res.send(String((req.session as unknown as Data).uid)));
+  app.get('/rw', (req, res) => {
+    const s = req.session as unknown as Data;
+    s.count = (s.count ?? 0) + 1;
+    res.send(String(s.count));
+  });
+  app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
+  return app;
+}
+
+async function fastifyServer(kind: 'bare' | 'sk-memory' | 'fs-memory'): Promise<http.Server> {
+  const Fastify = (await import('fastify')).default;
+  const app = Fastify({ logger: false });
+  if (kind === 'bare') {
+    app.get('/init', async (_req, reply) => reply.header('set-cookie', 'sid=x').send('ok'));
+    app.get('/ro', async () => '12345');
+    app.get('/rw', async () => '1');
+    app.get('/count', async () => '0');
+  } else if (kind === 'sk-memory') {
+    const { fastifySession } = await import('sessionkit/fastify');
+    const manager = await sessionkitManager('memory');
+    await app.register(fastifySession, { manager });
+    app.get('/init', async (req) => {
+      req.session.set('uid', '12345');
+      req.session.set('count', 0);
+      return 'ok';
+    });
+    app.get('/ro', async (req) => req.session.getString('uid'));
+    app.get('/rw', async (req) => String(req.session.increment('count')));
+    app.get('/count', async (req) => String(req.session.getNumber('count')));
+  } else {
+    const cookie = (await import('@fastify/cookie')).default;
+    const session = (await import('@fastify/session')).default;
+    await app.register(cookie);
+    await app.register(session, { secret: SECRET, saveUninitialized: false, cookie: { secure: false } });
+    type Bag = { get(key: string): unknown; set(key: string, value: unknown): void };
+    const bag = (req: unknown) => (req as { session: Bag }).session;
+    app.get('/init', async (req) => {
+      bag(req).set('uid', '12345');
+      bag(req).set('count', 0);
+      return 'ok';
+    });
+    app.get('/ro', async (req) => String(bag(req).get('uid')));
+    app.get('/rw', async (req) => {
+      const next = Number(bag(req).get('count') ?? 0) + 1;
+      bag(req).set('count', next);
+      return String(next);
+    });
+    app.get('/count', async (req) => String(bag(req).get('count') ?? 0));
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return app.server;
+}
+
+async function nodeHandler(kind: 'bare' | 'sk-memory'): Promise<Handler> {
+  if (kind === 'bare') {
+    return (req, res) => {
+      if (req.url === '/init') res.setHeader('set-cookie', 'sid=x');
+      res.end(req.url === '/ro' ? '12345' : req.url === '/rw' ? '1' : req.url === '/count' ? '0' : 'ok');
+    };
+  }
+  const manager = await sessionkitManager('memory');
+  return (req, res) => {
+    void (async () => {
+      const session = await manager.start(req, res);
+      let body = 'ok';
+      if (req.url === '/init') {
+        session.set('uid', '12345');
+        session.set('count', 0);
+      } else if (req.url === '/ro') body = session.getString('uid');
+      else if (req.url === '/rw') body = String(session.increment('count'));
+      else if (req.url === '/count') body = String(session.getNumber('count'));
+      await session.release();
+      res.end(body);
+    })().catch((error: Error) => {
+      res.statusCode = 500;
+      res.end(error.message);
+    });
+  };
+}
+
+async function main(): Promise<void> {
+  const [framework, ...rest] = variant.split('-');
+  const kind = rest.join('-');
+  let server: http.Server;
+  if (framework === 'fastify') {
+    server = await fastifyServer(kind as 'bare' | 'sk-memory' | 'fs-memory');
+  } else {
+    const handler = framework === 'express' ? await expressApp(kind as 'bare') : await nodeHandler(kind as 'bare');
+    server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  }
+  announce(server);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
