@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FlashView } from '../flash.ts';
+import type { Manager } from '../manager.ts';
+import type { SessionData, TypedSession } from './express-types.ts';
+import { exposeFlash, saveSession } from './shared.ts';
+
+export type { SessionData, TypedSession };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** session is the request's session, set by {@link fastifySession}. */
+    session: TypedSession;
+  }
+}
+
+/** FastifySessionOptions configure {@link fastifySession}. */
+export interface FastifySessionOptions {
+  /** manager is the session manager (see `createManager`); required. */
+  manager: Manager;
+}
+
+/** FlashLocals is the part of `reply.locals` (as @fastify/view merges it into every render) that sessionkit fills. */
+export interface FlashLocals {
+  flash: FlashView;
+}
+
+// Requests whose session was already saved: an error raised while saving is sent through
+// onSend again, and that second pass must not retry the failed save.
+const saved = new WeakSet<FastifyRequest>();
+
+async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
+  const { manager } = options;
+  if (!manager || typeof manager.load !== 'function') {
+    throw new TypeError('session/fastify: register(fastifySession, { manager }) needs a manager from createManager');
+  }
+  fastify.decorateRequest('session', null as unknown as TypedSession);
+  // @fastify/view merges reply.locals into every render. Whichever plugin comes first declares
+  // the decorator; @fastify/view skips its own when it is already there.
+  if (!fastify.hasReplyDecorator('locals')) fastify.decorateReply('locals', null);
+
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = await manager.load(request.raw);
+    request.session = session as TypedSession;
+    const withLocals = reply as FastifyReply & { locals: object | null };
+    withLocals.locals ??= {};
+    exposeFlash(withLocals.locals, session);
+  });
+
+  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const session = request.session as TypedSession | null;
+    if (!session || saved.has(request)) return payload;
+    saved.add(request);
+    for (const [name, value] of await saveSession(session, manager)) reply.header(name, value);
+    return payload;
+  });
+}
+
+/**
+ * fastifySession is a Fastify plugin (fastify-plugin conventions: not encapsulated, named
+ * "sessionkit", for fastify 5.x) registered with `app.register(fastifySession, { manager })`.
+ * It loads the session into `request.session` in an onRequest hook, exposes the flash view as
+ * `reply.locals.flash` for @fastify/view templates (read lazily: only a rendering request
+ * consumes the messages), and in onSend saves the session and then adds its cookie to any
+ * Set-Cookie already on the reply. Store errors go to Fastify's error handler (500 by default);
+ * an error response still saves what the handler wrote before failing.
+ */
+export const fastifySession: FastifyPluginAsync<FastifySessionOptions> = Object.assign(plugin, {
+  // The three symbols fastify-plugin sets; written out so sessionkit needs no runtime dependency.
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'sessionkit',
+  [Symbol.for('plugin-meta')]: { fastify: '5.x', name: 'sessionkit' },
+});
