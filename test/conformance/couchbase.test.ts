@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CouchbaseStore, provider } from 'sessionkit/providers/couchbase';
 import { describeStore } from 'sessionkit/testing';
 import { FakeCouchbase } from '../fakes/couchbase.ts';
+import { requireEnvServer } from '../support/servers.ts';
 
 // No Couchbase server is available to this project's CI: the contract runs over an in-process
 // fake of the SDK calls CouchbaseStore makes (test/fakes/couchbase.ts). The suite's fake clock
@@ -15,23 +16,10 @@ describeStore('couchbase (fake driver)', {
   },
 });
 
-/**
- * integrationUrl gates a suite on SESSIONKIT_TEST_COUCHBASE_URL: unset, the suite is pending with
- * that reason; set, the cluster must answer (an unreachable one fails the suite).
- */
-function integrationUrl(ctx: Mocha.Context): string {
-  const url = process.env.SESSIONKIT_TEST_COUCHBASE_URL;
-  if (!url) {
-    console.log('      (pending: SESSIONKIT_TEST_COUCHBASE_URL is not set, e.g. couchbase://Administrator:password@127.0.0.1?bucket=sessions)');
-    ctx.skip();
-  }
-  return url;
-}
-
 describe('couchbase (cluster at SESSIONKIT_TEST_COUCHBASE_URL)', function () {
   let url = '';
   before(function () {
-    const base = integrationUrl(this);
+    const base = requireEnvServer(this, 'SESSIONKIT_TEST_COUCHBASE_URL', 'couchbase://Administrator:password@127.0.0.1?bucket=sessions');
     // Each run gets its own key prefix, so count and clear see only this run's sessions.
     const prefix = `sessionkit_test_${randomBytes(4).toString('hex')}:`;
     url = /[?&]prefix=/.test(base) ? base : `${base}${base.includes('?') ? '&' : '?'}prefix=${encodeURIComponent(prefix)}`;

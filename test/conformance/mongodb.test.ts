@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoStore, provider } from 'sessionkit/providers/mongodb';
 import { describeStore } from 'sessionkit/testing';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
+import { requireEnvServer } from '../support/servers.ts';
 
 // No MongoDB server is available to this project's CI: the contract runs over an in-process fake
 // of the driver calls MongoStore makes (test/fakes/mongodb.ts), with the suite's fake clock
@@ -11,23 +12,10 @@ describeStore('mongodb (fake driver)', {
   open: async (options) => new MongoStore(new FakeMongoCollection(options.now), { now: options.now }),
 });
 
-/**
- * integrationUrl gates a suite on SESSIONKIT_TEST_MONGODB_URL: unset, the suite is pending with
- * that reason; set, the server must answer (an unreachable one fails the suite).
- */
-function integrationUrl(ctx: Mocha.Context): string {
-  const url = process.env.SESSIONKIT_TEST_MONGODB_URL;
-  if (!url) {
-    console.log('      (pending: SESSIONKIT_TEST_MONGODB_URL is not set, e.g. mongodb://127.0.0.1:27017/sessionkit_test)');
-    ctx.skip();
-  }
-  return url;
-}
-
 describe('mongodb (server at SESSIONKIT_TEST_MONGODB_URL)', function () {
   let url = '';
   before(function () {
-    const base = integrationUrl(this);
+    const base = requireEnvServer(this, 'SESSIONKIT_TEST_MONGODB_URL', 'mongodb://127.0.0.1:27017/sessionkit_test');
     const collection = `sessionkit_test_${randomBytes(4).toString('hex')}`;
     url = `${base}${base.includes('?') ? '&' : '?'}collection=${collection}`;
   });

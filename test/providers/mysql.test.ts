@@ -5,18 +5,12 @@ import mysql from 'mysql2/promise';
 import type { Store } from 'sessionkit';
 import { parseConfig, provider, type MysqlOptions } from 'sessionkit/providers/mysql';
 import { requireServer } from '../support/servers.ts';
+import { errorOf, startProxy } from '../support/faults.ts';
+
+const configErrorOf = (config: string) => errorOf(() => parseConfig(config), `parseConfig(${JSON.stringify(config)})`);
 
 const PASSWORD = 's3cr3t,@:/';
 const HOUR = 3_600_000;
-
-function configErrorOf(config: string): Error & { code?: string } {
-  try {
-    parseConfig(config);
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
-}
 
 describe('mysql parseConfig', function () {
   const defaults = { tls: 'false', connectTimeoutMs: 5000, queryTimeoutMs: 10_000, table: { name: 'sessionkit_sessions' } } as const;
@@ -325,37 +319,3 @@ describe('mysql against 127.0.0.1:3306', function () {
   });
 });
 
-/** startProxy forwards a loopback port to `target`; stop() drops every connection and stops listening, start() listens again. */
-async function startProxy(target: number) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const proxy = {
-    get port() {
-      return port;
-    },
-    async start() {
-      server = createServer((client) => {
-        const upstream = connect(target, '127.0.0.1');
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('error', () => undefined);
-          socket.on('close', () => {
-            sockets.delete(socket);
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-      port = (server.address() as AddressInfo).port;
-    },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server?.close(resolve));
-    },
-  };
-  await proxy.start();
-  return proxy;
-}

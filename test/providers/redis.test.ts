@@ -11,20 +11,14 @@ import { Cluster, Redis } from 'ioredis';
 import { generateId, isSessionError, type Store } from 'sessionkit';
 import { parseConfig, provider, type RedisOptions } from 'sessionkit/providers/redis';
 import { reachable, requireServer } from '../support/servers.ts';
+import { errorOf, freePort, rejectsWithin } from '../support/faults.ts';
+
+const rejectionOf = (config: string) => errorOf(() => parseConfig(config), `parseConfig(${JSON.stringify(config)})`);
 
 const HOUR = 3_600_000;
 const PASSWORD = 'Sup3r-s3cret-pw';
 const open = (config: string) => provider.open(config, { maxLifetime: HOUR });
 const later = () => Date.now() + HOUR;
-
-function rejectionOf(config: string): Error & { code?: string } {
-  try {
-    parseConfig(config);
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
-}
 
 const defaults = {
   db: 0,
@@ -303,29 +297,6 @@ describe('redis parseConfig', function () {
     );
   });
 });
-
-/** freePort asks the kernel for a loopback port nobody listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function rejectsWithin(call: () => Promise<unknown>, ms: number): Promise<Error & { code?: string }> {
-  const started = Date.now();
-  try {
-    await call();
-  } catch (err) {
-    const elapsed = Date.now() - started;
-    assert.ok(elapsed < ms, `rejected after ${elapsed} ms, expected under ${ms} ms`);
-    return err as Error & { code?: string };
-  }
-  assert.fail('the call resolved');
-}
 
 /** foreignKeys are keys the store must never count or delete: near misses of its prefix. */
 function foreignKeys(prefix: string, lookalike: string): string[] {

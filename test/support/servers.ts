@@ -28,3 +28,17 @@ export async function requireServer(ctx: Mocha.Context, label: string, host: str
   console.log(`      (pending: ${reason})`);
   ctx.skip();
 }
+
+/**
+ * requireEnvServer gates a suite on a server named by an environment variable (for backends no
+ * CI machine has): unset, the suite is pending with the reason and an example; set, it runs and an
+ * unreachable server fails it. Returns the variable's value.
+ */
+export function requireEnvServer(ctx: Mocha.Context, variable: string, example: string): string {
+  const value = process.env[variable];
+  if (!value) {
+    console.log(`      (pending: ${variable} is not set, e.g. ${example})`);
+    ctx.skip();
+  }
+  return value;
+}
