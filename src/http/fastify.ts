@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { FlashView } from '../flash.ts';
 import type { Manager } from '../manager.ts';
+import type { Session } from '../session.ts';
 import type { SessionData, TypedSession } from './express-types.ts';
 import { exposeFlash, saveSession } from './shared.ts';
 
@@ -24,9 +25,9 @@ export interface FlashLocals {
   flash: FlashView;
 }
 
-// Requests whose session was already saved: an error raised while saving is sent through
-// onSend again, and that second pass must not retry the failed save.
-const saved = new WeakSet<FastifyRequest>();
+// Sessions still to be saved, by request. onSend takes the entry out before saving, because an
+// error raised while saving is sent through onSend again, and that pass must not retry the save.
+const unsaved = new WeakMap<FastifyRequest, Session>();
 
 async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
   const { manager } = options;
@@ -40,16 +41,18 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
 
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const session = await manager.load(request.raw);
-    request.session = session as TypedSession;
+    unsaved.set(request, session);
+    // The session is typed by the application's SessionData, which this module cannot see.
+    request.session = session as unknown as TypedSession;
     const withLocals = reply as FastifyReply & { locals: object | null };
     withLocals.locals ??= {};
     exposeFlash(withLocals.locals, session);
   });
 
   fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const session = request.session as TypedSession | null;
-    if (!session || saved.has(request)) return payload;
-    saved.add(request);
+    const session = unsaved.get(request);
+    if (!session) return payload;
+    unsaved.delete(request);
     for (const [name, value] of await saveSession(session, manager)) reply.header(name, value);
     return payload;
   });

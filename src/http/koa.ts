@@ -29,7 +29,8 @@ declare module 'koa' {
 export function koaSession(manager: Manager): Middleware {
   return async (ctx, next) => {
     const session = await manager.load(ctx.req);
-    ctx.session = session as TypedSession;
+    // The session is typed by the application's SessionData, which this module cannot see.
+    ctx.session = session as unknown as TypedSession;
     exposeFlash(ctx.state, session);
     await next();
     const headers = await saveSession(session, manager);

@@ -3,7 +3,8 @@ import { renderFlash, type RenderFlashOptions } from './render.ts';
 
 /** HandlebarsRuntime is the part of the `handlebars` module (or an `Handlebars.create()` instance) that {@link registerHandlebarsHelpers} uses. */
 export interface HandlebarsRuntime {
-  registerHelper(name: string, helper: (...args: never[]) => unknown): void;
+  // any: Handlebars types its helpers with any arguments, and this must accept them.
+  registerHelper(name: string, helper: (...args: any[]) => unknown): void;
   SafeString: new (html: string) => unknown;
 }
 

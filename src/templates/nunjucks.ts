@@ -4,7 +4,7 @@ import { renderFlash, type RenderFlashOptions } from './render.ts';
 /** NunjucksEnvironment is the part of a `nunjucks.Environment` that {@link registerNunjucks} uses. */
 export interface NunjucksEnvironment {
   addGlobal(name: string, value: unknown): unknown;
-  addFilter(name: string, filter: (...args: never[]) => unknown): unknown;
+  addFilter(name: string, filter: (...args: any[]) => unknown): unknown;
   getFilter(name: string): (value: string) => unknown;
 }
 

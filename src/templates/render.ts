@@ -63,9 +63,10 @@ export function renderFlash(view: FlashView | undefined | null, options: RenderF
 }
 
 /** FlashLocals is what {@link flashLocals} returns: template locals holding a bound `renderFlash`. */
-export interface FlashLocals {
-  renderFlash(view: FlashView | undefined | null): string;
-}
+// A type alias, not an interface, so it spreads into locals typed as Record<string, unknown>.
+export type FlashLocals = {
+  renderFlash: (view: FlashView | undefined | null) => string;
+};
 
 /**
  * flashLocals returns template locals with `renderFlash` bound to `options`, for engines that call
