@@ -11,5 +11,5 @@ export type { SessionData, TypedSession };
  * next request sees the writes even after `res.redirect`. Store errors go to `next(err)`.
  */
 export function expressSession(manager: Manager): RequestHandler {
-  return manager.middleware() as unknown as RequestHandler;
+  return manager.middleware();
 }

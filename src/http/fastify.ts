@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { FlashView } from '../flash.ts';
+import { SessionError } from '../errors.ts';
 import type { Manager } from '../manager.ts';
 import type { Session } from '../session.ts';
 import type { SessionData, TypedSession } from './express-types.ts';
@@ -20,11 +20,6 @@ export interface FastifySessionOptions {
   manager: Manager;
 }
 
-/** FlashLocals is the part of `reply.locals` (as @fastify/view merges it into every render) that sessionkit fills. */
-export interface FlashLocals {
-  flash: FlashView;
-}
-
 // Sessions still to be saved, by request. onSend takes the entry out before saving, because an
 // error raised while saving is sent through onSend again, and that pass must not retry the save.
 const unsaved = new WeakMap<FastifyRequest, Session>();
@@ -32,7 +27,7 @@ const unsaved = new WeakMap<FastifyRequest, Session>();
 async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
   const { manager } = options;
   if (!manager || typeof manager.load !== 'function') {
-    throw new TypeError('session/fastify: register(fastifySession, { manager }) needs a manager from createManager');
+    throw new SessionError('ERR_SESSION_CONFIG', 'session/fastify: register(fastifySession, { manager }) needs a manager from createManager');
   }
   fastify.decorateRequest('session', null as unknown as TypedSession);
   // @fastify/view merges reply.locals into every render. Whichever plugin comes first declares
