@@ -1,0 +1,192 @@
+// npm run bench [-- --quick] [--duration <s>] [--rounds <n>]
+// Measures sessionkit against express-session and @fastify/session on loopback; see bench/README.md.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { counterSum, createSessions, load, startServer, stopServer, type Server } from './http.ts';
+import { commandsPerRequest, startRedis, stopRedis } from './redis-commands.ts';
+import { fmt, median, table, verdict, type Row } from './report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
+const quick = args.quick === true;
+const duration = Number(args.duration ?? (quick ? 2 : 5));
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const CONNECTIONS = 50;
+const CONTENDED_SESSIONS = 5;
+const contendedRequests = quick ? 5000 : 20_000;
+const redisRequests = quick ? 100 : 500;
+const memorySessions = quick ? 200_000 : 1_000_000;
+const gcSessions = quick ? 200_000 : 1_000_000;
+
+/** PAIRS: each sessionkit variant and the variant it is compared with. */
+const PAIRS = {
+  express_memory: ['express-sk-memory', 'express-es-memory'],
+  express_redis: ['express-sk-redis', 'express-es-redis'],
+  fastify_memory: ['fastify-sk-memory', 'fastify-fs-memory'],
+} as const;
+const CEILINGS = { express: 'express-bare', fastify: 'fastify-bare', node: 'node-bare' } as const;
+const VARIANTS = [...Object.values(PAIRS).flat(), 'node-sk-memory', ...Object.values(CEILINGS)];
+const SCENARIOS = ['ro', 'rw'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function child(args: string[]): Promise<Record<string, number>> {
+  const script = fileURLToPath(new URL('./memory.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--expose-gc', '--conditions=sessionkit-source', '--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`memory.ts ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`sessionkit bench: ${quick ? 'quick' : 'full'} mode, ${duration}s x ${rounds} round(s), ${CONNECTIONS} connections`);
+  const redis = await startRedis();
+  log(`private redis-server on 127.0.0.1:${redis.port} (pid ${redis.child.pid})`);
+  const servers = new Map<string, Server>();
+  try {
+    for (const server of await Promise.all(VARIANTS.map((v) => startServer(v, redis.port)))) servers.set(server.variant, server);
+    const port = (variant: string) => servers.get(variant)!.port;
+
+    // Throughput: every round runs every variant once per scenario, in a rotated order.
+    const samples: Record<string, Record<Scenario, number[]>> = {};
+    const rwExact: Record<string, { ok: number; sum: number }> = {};
+    for (const v of VARIANTS) samples[v] = { ro: [], rw: [] };
+    for (let round = 0; round < rounds; round++) {
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round * 3) % VARIANTS.length]!);
+      for (const scenario of SCENARIOS) {
+        for (const v of order) {
+          const cookies = await createSessions(port(v), CONNECTIONS);
+          const result = await load(port(v), `/${scenario}`, cookies, CONNECTIONS, { duration });
+          samples[v]![scenario].push(result.rps);
+          let note = '';
+          if (scenario === 'rw' && !v.endsWith('bare')) {
+            const sum = await counterSum(port(v), cookies);
+            const acc = (rwExact[v] ??= { ok: 0, sum: 0 });
+            acc.ok += result.ok;
+            acc.sum += sum;
+            note = ` counters ${sum} (requests still in flight when the run stopped are in the counters, not in 2xx)`;
+          }
+          log(`round ${round + 1} ${scenario} ${v}: ${fmt(result.rps)} req/s (2xx ${result.ok}, non-2xx ${result.non2xx}, errors ${result.errors})${note}`);
+        }
+      }
+    }
+    const rps: Record<string, Record<Scenario, number>> = {};
+    for (const v of VARIANTS) rps[v] = { ro: median(samples[v]!.ro), rw: median(samples[v]!.rw) };
+
+    // Lost updates: 50 connections share 5 sessions and all increment.
+    const contended: Record<string, { ok: number; sum: number; lost: number }> = {};
+    for (const v of [...Object.values(PAIRS).flat(), 'node-sk-memory']) {
+      const cookies = await createSessions(port(v), CONTENDED_SESSIONS);
+      const result = await load(port(v), '/rw', cookies, CONNECTIONS, { amount: contendedRequests });
+      const sum = await counterSum(port(v), cookies);
+      contended[v] = { ok: result.ok, sum, lost: result.ok - sum };
+      log(`contended rw ${v}: ${result.ok} 2xx, counters sum ${sum}, lost ${result.ok - sum}`);
+    }
+
+    // Redis commands per request, counted with MONITOR on the private server.
+    const redisCommands = { sessionkit: { ro: 0, rw: 0 }, peer: { ro: 0, rw: 0 } };
+    const redisCommandNames: Record<string, Record<string, number>> = {};
+    for (const scenario of SCENARIOS) {
+      for (const [who, v] of [['sessionkit', 'express-sk-redis'], ['peer', 'express-es-redis']] as const) {
+        const counted = await commandsPerRequest(redis.port, port(v), `/${scenario}`, redisRequests);
+        redisCommands[who][scenario] = counted.perRequest;
+        redisCommandNames[`${who}_${scenario}`] = counted.commands;
+      }
+    }
+    log(`redis commands per request: ${JSON.stringify(redisCommandNames)}`);
+
+    for (const server of servers.values()) await stopServer(server);
+    servers.clear();
+
+    const skMemory = await child(['sessionkit', String(memorySessions)]);
+    const peerMemory = await child(['peer', String(memorySessions)]);
+    const gc = await child(['gc', String(gcSessions)]);
+    log(`memory: ${JSON.stringify({ skMemory, peerMemory, gc })}`);
+
+    const ratios: Record<string, number> = {};
+    for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
+      for (const s of SCENARIOS) ratios[`${name}_${s}`] = rps[sk]![s] / rps[peer]![s];
+    }
+    const lostSk = Object.entries(contended).filter(([v]) => v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
+    const lostPeer = Object.entries(contended).filter(([v]) => !v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
+    const lostUpdates = {
+      sessionkit: lostSk,
+      peer: lostPeer,
+      detail: contended,
+      // One session per connection: the counters may exceed 2xx by up to `connections` per run,
+      // the requests autocannon abandoned when its duration ended after the server handled them.
+      ownSessionRw: Object.fromEntries(Object.entries(rwExact).map(([v, c]) => [v, { ...c, inFlightAtStop: c.sum - c.ok }])),
+    };
+
+    const rows: Row[] = [];
+    const target = { express: 1.25, fastify: 1.0 };
+    for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
+      const min = name.startsWith('express') ? target.express : target.fastify;
+      for (const s of SCENARIOS) {
+        const r = ratios[`${name}_${s}`]!;
+        rows.push({ figure: `${name.replace('_', ' ')} ${s} (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[peer]![s])} (${peer})`, ratio: fmt(r, 2), target: `≥ ${min.toFixed(2)}`, verdict: verdict(r >= min) });
+      }
+    }
+    for (const [framework, bare] of Object.entries(CEILINGS)) {
+      const sk = `${framework}-sk-memory`;
+      for (const s of SCENARIOS) {
+        rows.push({ figure: `${framework} memory ${s} vs bare (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[bare]![s])} (${bare})`, ratio: fmt(rps[sk]![s] / rps[bare]![s], 2), target: 'ceiling', verdict: '' });
+      }
+    }
+    const cmd = redisCommands;
+    rows.push({ figure: 'redis commands / ro request', sessionkit: fmt(cmd.sessionkit.ro, 2), peer: `${fmt(cmd.peer.ro, 2)} (connect-redis)`, ratio: fmt(cmd.sessionkit.ro / cmd.peer.ro, 2), target: '= 1', verdict: verdict(cmd.sessionkit.ro <= 1) });
+    rows.push({ figure: 'redis commands / rw request', sessionkit: fmt(cmd.sessionkit.rw, 2), peer: `${fmt(cmd.peer.rw, 2)} (connect-redis)`, ratio: fmt(cmd.sessionkit.rw / cmd.peer.rw, 2), target: '≤ 2', verdict: verdict(cmd.sessionkit.rw <= 2) });
+    const bytes = skMemory.bytesPerSession!;
+    const peerBytes = peerMemory.bytesPerSession!;
+    rows.push({ figure: `heap bytes / session (${fmt(memorySessions)} sessions)`, sessionkit: fmt(bytes), peer: `${fmt(peerBytes)} (express-session MemoryStore)`, ratio: fmt(bytes / peerBytes, 2), target: '≤ 200', verdict: verdict(bytes <= 200) });
+    rows.push({ figure: `memory gc pass (${fmt(gcSessions)} sessions, 10% expired)`, sessionkit: `${fmt(gc.gcMs!, 1)} ms`, peer: '—', ratio: '—', target: '≤ 50 ms', verdict: verdict(gc.gcMs! <= 50) });
+    for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
+      const a = contended[sk]!;
+      const b = contended[peer]!;
+      rows.push({ figure: `lost updates, ${name.replace('_', ' ')} (${fmt(contendedRequests)} rw on 5 sessions)`, sessionkit: `${fmt(a.lost)} of ${fmt(a.ok)}`, peer: `${fmt(b.lost)} of ${fmt(b.ok)} (${peer})`, ratio: '—', target: '0', verdict: verdict(a.lost === 0) });
+    }
+
+    const results = {
+      mode: quick ? 'quick' : 'full',
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      durationSeconds: duration,
+      rounds,
+      connections: CONNECTIONS,
+      ratios,
+      rps,
+      redisCommandsPerRequest: cmd.sessionkit,
+      peerRedisCommandsPerRequest: cmd.peer,
+      redisCommandNames,
+      bytesPerSession: bytes,
+      peerBytesPerSession: peerBytes,
+      memorySessions,
+      gcMs: gc.gcMs,
+      gcSessions,
+      gcLmdb: 'not measured: no lmdb provider in this repository',
+      lostUpdates,
+      elapsedSeconds: (Date.now() - started) / 1000,
+    };
+    await writeFile(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${table(rows)}\n\n${results.mode} run, node ${results.node}, ${results.date}, ${fmt(results.elapsedSeconds, 0)} s\n`);
+  } finally {
+    for (const server of servers.values()) await stopServer(server);
+    await stopRedis(redis);
+  }
+}
+
+await main();
