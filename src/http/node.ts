@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Session } from '../session.ts';
+import { exposeFlash } from './shared.ts';
 
 /** HeaderTarget is what writes the session headers: the Manager. */
 export interface HeaderTarget {
@@ -9,6 +10,10 @@ export interface HeaderTarget {
   start(req: IncomingMessage, res?: ServerResponse): Promise<Session>;
 }
 
+/** AnySession is a Session of any declared shape; the header logic does not read its values. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySession = Session<any>;
+
 /** SessionHeaders are the response headers one session needs, as name → value pairs. */
 export type SessionHeaders = [name: string, value: string][];
 
@@ -17,7 +22,7 @@ export type SessionHeaders = [name: string, value: string][];
  * id header, Cache-Control — and marks them delivered, so asking again returns none. Every
  * adapter writes these through its own framework API.
  */
-export function sessionHeaders(session: Session, target: HeaderTarget): SessionHeaders {
+export function sessionHeaders(session: AnySession, target: HeaderTarget): SessionHeaders {
   const decision = session.cookieDecision();
   if (decision.action === 'none') return [];
   session.markDelivered();
@@ -36,7 +41,7 @@ function appendSetCookie(res: ServerResponse, value: string | number | readonly 
 }
 
 /** applyHeaders writes {@link sessionHeaders} onto a node response, adding to any Set-Cookie already there. */
-export function applyHeaders(res: ServerResponse, session: Session, target: HeaderTarget): void {
+export function applyHeaders(res: ServerResponse, session: AnySession, target: HeaderTarget): void {
   if (res.headersSent) return;
   for (const [name, value] of sessionHeaders(session, target)) {
     if (name === 'set-cookie') appendSetCookie(res, value);
@@ -52,7 +57,7 @@ const attached = new WeakSet<ServerResponse>();
  * the headers go out. Cookies passed to writeHead itself, as an object or a raw header list, are
  * kept beside the session cookie rather than replacing it.
  */
-export function attachSession(res: ServerResponse, session: Session, target: HeaderTarget): void {
+export function attachSession(res: ServerResponse, session: AnySession, target: HeaderTarget): void {
   if (attached.has(res)) return;
   attached.add(res);
   const writeHead = res.writeHead;
@@ -82,7 +87,7 @@ export function attachSession(res: ServerResponse, session: Session, target: Hea
  * `onError` (the framework's error path) while the headers are still unsent; later calls to end
  * are ignored until the first one completes.
  */
-export function saveBeforeEnd(res: ServerResponse, session: Session, onError: (error: Error) => void, target: HeaderTarget): void {
+export function saveBeforeEnd(res: ServerResponse, session: AnySession, onError: (error: Error) => void, target: HeaderTarget): void {
   const end = res.end;
   let ending = false;
   res.end = function (this: ServerResponse, ...args: unknown[]) {
@@ -99,6 +104,8 @@ export function saveBeforeEnd(res: ServerResponse, session: Session, onError: (e
           target.report(error);
           end.apply(res, args as Parameters<ServerResponse['end']>);
         } else {
+          // Nothing was stored, so the error response must not hand out a cookie for it.
+          session.markDelivered();
           onError(error);
         }
       },
@@ -120,12 +127,7 @@ export function connectMiddleware(target: HeaderTarget): ConnectMiddleware {
     target.start(req, res).then((session) => {
       (req as IncomingMessage & { session: Session }).session = session;
       const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
-      withLocals.locals ??= {};
-      Object.defineProperty(withLocals.locals, 'flash', {
-        configurable: true,
-        enumerable: true,
-        get: () => session.flash.view(),
-      });
+      exposeFlash((withLocals.locals ??= {}), session);
       saveBeforeEnd(res, session, next, target);
       next();
     }, next);
