@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Store } from 'sessionkit';
 import {
   MAX_ITEM_BYTES,
@@ -10,20 +10,14 @@ import {
   parseConfig,
   provider,
 } from 'sessionkit/providers/memcache';
+import { errorOf, freePort, rejectsWithin, startProxy } from '../support/faults.ts';
 import { requireServer } from '../support/servers.ts';
 
 const PASSWORD = 'S3cr3t-Pw';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function configErrorOf(config: string): Error & { code?: string } {
-  try {
-    parseConfig(config);
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  assert.fail(`parseConfig accepted ${JSON.stringify(config)}`);
-}
+const configErrorOf = (config: string) => errorOf(() => parseConfig(config), `parseConfig(${JSON.stringify(config)})`);
 
 describe('memcache parseConfig', function () {
   const defaults = { prefix: 'session:', timeoutMs: 1000, retries: 2 };
@@ -335,34 +329,18 @@ describe('memcache against 127.0.0.1:11211', function () {
   });
 
   it('a server that stops answering makes a call reject at the timeout instead of queueing', async function () {
-    const proxy = await startProxy(11211);
-    const slow = await provider.open(`memcache://127.0.0.1:${proxy.port}?prefix=${prefix}&timeout=300ms&retries=1`, { maxLifetime: HOUR });
+    const mute = await answersOnlyTheProbe();
+    const slow = await provider.open(`memcache://127.0.0.1:${mute.port}?timeout=300ms&retries=1`, { maxLifetime: HOUR });
     try {
-      const id = sid();
-      await slow.set(id, 'kept', later());
-      proxy.freeze(true);
-      const started = Date.now();
-      await assert.rejects(slow.get(id), /^SessionError: session\/memcache: get failed: (socket timed out|connection closed before the reply)/);
-      assert.ok(Date.now() - started < 2000, 'the call outlived its timeout');
-      proxy.freeze(false);
-      assert.equal(await slow.get(id), 'kept');
+      const err = await rejectsWithin(() => slow.get(sid()), 2000);
+      assert.equal(err.code, 'ERR_SESSION_STORE');
+      assert.match(err.message, /^session\/memcache: get failed: (socket timed out|connection closed before the reply)/);
     } finally {
       await slow.close?.();
-      await proxy.stop();
+      await mute.close();
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** blackHole accepts connections and never answers. */
 async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
@@ -381,48 +359,32 @@ async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
   };
 }
 
-/** startProxy forwards a loopback port to `target`; stop() drops every connection, start() listens again. */
-async function startProxy(target: number) {
-  let frozen = false;
-  let port = 0;
-  let server: Server | undefined;
+/**
+ * answersOnlyTheProbe is a fake memcached that answers the first request (the `version` probe of
+ * open) with an empty success and then never answers again, as a hung server would.
+ */
+async function answersOnlyTheProbe(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
+  let answered = false;
+  const server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => sockets.delete(socket));
-  };
-  const proxy = {
-    get port() {
-      return port;
-    },
-    /** freeze(true) swallows requests on open connections, as a server that hangs would. */
-    freeze(on: boolean) {
-      frozen = on;
-    },
-    async start() {
-      server = createServer((client) => {
-        const upstream = connect(target, '127.0.0.1');
-        track(client);
-        track(upstream);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-        client.on('data', (chunk) => {
-          if (!frozen) upstream.write(chunk);
-        });
-        upstream.pipe(client);
-      });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-      port = (server.address() as AddressInfo).port;
-    },
-    async stop() {
-      if (!server) return;
-      const closing = server;
-      server = undefined;
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      if (answered || chunk.length < 24) return;
+      answered = true;
+      const reply = Buffer.alloc(24);
+      reply.writeUInt8(0x81, 0);
+      reply.writeUInt8(chunk.readUInt8(1), 1);
+      chunk.copy(reply, 12, 12, 16);
+      socket.write(reply);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => closing.close(() => resolve()));
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-  await proxy.start();
-  return proxy;
 }
