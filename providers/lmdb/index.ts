@@ -1,181 +1,237 @@
-import { resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { configError, parseKeyValues, rejectUnknown } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
+import { assertValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 
-/** LmdbOptions: `path` is the absolute path of the LMDB environment (a file plus its `-lock` file). */
+const NAME = 'lmdb';
+
+/** DEFAULT_PATH is the database file used for an empty config string, relative to `process.cwd()`. */
+export const DEFAULT_PATH = 'data/sessions.lmdb';
+
+/**
+ * LmdbOptions are the parsed lmdb config: `path` is the absolute path of the database FILE (LMDB
+ * keeps its lock in `<path>-lock` beside it); it defaults to {@link DEFAULT_PATH}.
+ */
 export interface LmdbOptions {
   path: string;
 }
 
-/** DEFAULT_PATH is used for an empty config. */
-export const DEFAULT_PATH = 'data/sessions.lmdb';
-
 /**
- * parseConfig reads a path (absolute or relative to the working directory), or macaron's ledis
- * form `data_dir=./app.db`; empty means {@link DEFAULT_PATH}. Any other key=value is refused.
+ * parseConfig reads the lmdb config string: a file path (`data/sessions.lmdb`, `/var/lib/app/sessions.lmdb`),
+ * or macaron's ledis form `data_dir=./app.db`, whose value is read as that file path. An empty
+ * string means {@link DEFAULT_PATH}. A relative path resolves against `process.cwd()` (the one
+ * impurity); a path that starts with `word=` must be written `./word=…`. Another key, an empty
+ * `data_dir` or a NUL byte is an `ERR_SESSION_PROVIDER_CONFIG` error naming it.
  */
 export function parseConfig(config: string): LmdbOptions {
   let path = config.trim();
-  const pair = /^([a-z_]+)=(.*)$/i.exec(path);
-  if (pair) {
-    if (pair[1]!.toLowerCase() !== 'data_dir') {
-      throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', `session/lmdb: unsupported option ${JSON.stringify(pair[1])} (allowed: data_dir)`);
-    }
-    path = pair[2]!.trim();
+  if (/^[a-z_]+=/i.test(path)) {
+    const entries = parseKeyValues(NAME, path, ',');
+    rejectUnknown(NAME, entries.keys(), ['data_dir']);
+    path = entries.get('data_dir') ?? '';
+    if (path === '') throw configError(NAME, 'data_dir is empty');
   }
-  if (path.includes('\0')) throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', 'session/lmdb: the path contains a NUL byte');
-  return { path: resolve(path === '' ? DEFAULT_PATH : path) };
+  if (path === '') path = DEFAULT_PATH;
+  if (path.includes('\0')) throw configError(NAME, 'path contains a NUL byte');
+  return { path: resolve(process.cwd(), path) };
 }
 
-/** Entry is a stored session: its record and expiry. */
-interface Entry {
-  r: string;
-  e: number;
-}
-
-/** The part of lmdb-js's Database this store uses. */
-interface Db<K, V> {
+/** The parts of lmdb-js 3.x used here. */
+interface LmdbDatabase<K, V> {
   get(key: K): V | undefined;
-  putSync(key: K, value: V): boolean;
-  removeSync(key: K): boolean;
-  getRange(options: { end: K }): Iterable<{ key: K; value: V }>;
-  getCount(): number;
+  put(key: K, value: V): unknown;
+  remove(key: K): unknown;
+  getKeys(options?: object): Iterable<K>;
+  getStats(): { entryCount: number };
   clearSync(): void;
 }
-interface RootDb {
-  openDB<K, V>(options: { name: string }): Db<K, V>;
-  transactionSync<T>(fn: () => T): T;
+interface LmdbRoot {
+  openDB<K, V>(options: { name: string }): LmdbDatabase<K, V>;
+  transaction<T>(action: () => T): Promise<T>;
   close(): Promise<void>;
 }
-type ExpiryKey = [number, string] | [number];
+interface Lmdb {
+  open(options: { path: string; noSubdir: boolean; cache: boolean }): LmdbRoot;
+}
+
+interface Entry {
+  record: string;
+  expiresAt: number;
+}
+type ExpiryKey = [expiresAt: number, sid: string];
+
+/** GC_BATCH bounds one gc transaction, so the write lock is held briefly even after a long outage. */
+const GC_BATCH = 1000;
 
 /**
- * LmdbStore keeps sessions in an LMDB environment: one database of `sid → { r, e }` and an
- * expiry index of `[expiresAt, sid]`, so gc walks only expired entries. Every change runs in one
- * LMDB write transaction, which LMDB serialises across every process that opens the same path,
- * so compareAndSet and regenerate are atomic on one host. Expiry is enforced on read.
+ * LmdbStore keeps sessions in an LMDB file shared by every process on the host. Two named
+ * databases: `sessions` maps sid → `{ record, expiresAt }`, and `expiry` holds one key
+ * `[expiresAt, sid]` per session, so gc walks only the expired prefix of that index. Every write
+ * runs in an LMDB write transaction (one writer at a time across processes) and reads see the last
+ * commit of any process; nothing is cached in this process.
  */
 export class LmdbStore implements Store {
-  private closed: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
-    private readonly root: RootDb,
-    private readonly sessions: Db<string, Entry>,
-    private readonly expiry: Db<ExpiryKey, true>,
+    private readonly root: LmdbRoot,
+    private readonly sessions: LmdbDatabase<string, Entry>,
+    private readonly expiry: LmdbDatabase<ExpiryKey, true>,
     private readonly now: () => number,
   ) {}
 
   async get(sid: string): Promise<string | undefined> {
-    return this.live(sid)?.r;
+    this.check(sid);
+    try {
+      return this.live(sid)?.record;
+    } catch (cause) {
+      throw storeError(NAME, 'get', cause);
+    }
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    this.write(() => this.put(sid, record, expiresAt));
+    this.check(sid);
+    await this.write('set', () => this.put(sid, record, expiresAt));
   }
 
   async destroy(sid: string): Promise<void> {
-    this.write(() => this.remove(sid));
+    this.check(sid);
+    await this.write('destroy', () => this.remove(sid));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
-    return this.write(() => {
-      if (this.live(sid)?.r !== expected) return false;
+    this.check(sid);
+    return this.write('compareAndSet', () => {
+      if (this.live(sid)?.record !== expected) return false;
       this.put(sid, record, expiresAt);
       return true;
     });
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    this.write(() => {
+    this.check(sid);
+    await this.write('touch', () => {
       const entry = this.live(sid);
-      if (entry) this.put(sid, entry.r, expiresAt);
+      if (entry) this.put(sid, entry.record, expiresAt);
     });
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    this.write(() => {
+    this.check(oldSid);
+    this.check(newSid);
+    await this.write('regenerate', () => {
       const entry = this.live(oldSid);
       if (!entry) return;
       this.remove(oldSid);
-      this.put(newSid, entry.r, entry.e);
+      this.put(newSid, entry.record, entry.expiresAt);
     });
   }
 
+  /** count purges what has expired, then reads LMDB's entry count: exact, and O(expired). */
   async count(): Promise<number> {
-    await this.gc();
-    return this.sessions.getCount();
+    this.check();
+    return this.write('count', () => {
+      while (this.purge(Number.POSITIVE_INFINITY) > 0);
+      return this.sessions.getStats().entryCount;
+    });
   }
 
   async clear(): Promise<void> {
-    this.write(() => {
+    this.check();
+    await this.write('clear', () => {
       this.sessions.clearSync();
       this.expiry.clearSync();
     });
   }
 
-  /** gc removes the sessions whose index entry is at or before now; its cost follows the expired count. */
   async gc(): Promise<void> {
-    this.write(() => {
-      const now = this.now();
-      const due = [...this.expiry.getRange({ end: [Math.floor(now) + 1] })].map(({ key }) => key as [number, string]);
-      for (const [at, sid] of due) {
-        this.expiry.removeSync([at, sid]);
-        const entry = this.sessions.get(sid);
-        if (entry && entry.e <= now) this.sessions.removeSync(sid);
-      }
-    });
+    this.check();
+    while ((await this.write('gc', () => this.purge(GC_BATCH))) === GC_BATCH);
   }
 
-  close(): Promise<void> {
-    this.closed ??= this.root.close();
-    return this.closed;
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.root.close();
   }
 
+  private check(sid?: string): void {
+    if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', 'session/lmdb: the store is closed');
+    if (sid !== undefined) assertValidId(sid, NAME);
+  }
+
+  private async write<T>(action: string, body: () => T): Promise<T> {
+    try {
+      return await this.root.transaction(body);
+    } catch (cause) {
+      throw storeError(NAME, action, cause);
+    }
+  }
+
+  /** live reads the entry of `sid` when it has not expired; inside a transaction it sees its writes. */
   private live(sid: string): Entry | undefined {
     const entry = this.sessions.get(sid);
-    return entry && entry.e > this.now() ? entry : undefined;
+    return entry !== undefined && entry.expiresAt > this.now() ? entry : undefined;
   }
 
+  /** put writes the entry and moves its index key; an expiresAt not in the future removes it. */
   private put(sid: string, record: string, expiresAt: number): void {
     this.remove(sid);
-    if (expiresAt <= this.now()) return;
-    this.sessions.putSync(sid, { r: record, e: expiresAt });
-    this.expiry.putSync([expiresAt, sid], true);
+    if (!(expiresAt > this.now())) return;
+    this.sessions.put(sid, { record, expiresAt });
+    this.expiry.put([expiresAt, sid], true);
   }
 
   private remove(sid: string): void {
-    const old = this.sessions.get(sid);
-    if (!old) return;
-    this.sessions.removeSync(sid);
-    this.expiry.removeSync([old.e, sid]);
+    const entry = this.sessions.get(sid);
+    if (entry === undefined) return;
+    this.sessions.remove(sid);
+    this.expiry.remove([entry.expiresAt, sid]);
   }
 
-  private write<T>(fn: () => T): T {
-    if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', 'session/lmdb: the store is closed');
-    try {
-      return this.root.transactionSync(fn);
-    } catch (error) {
-      throw storeError('lmdb', 'write', error);
+  /** purge removes up to `limit` expired sessions in index order and tells how many index keys it took. */
+  private purge(limit: number): number {
+    const now = this.now();
+    const expired: ExpiryKey[] = [];
+    for (const key of this.expiry.getKeys()) {
+      if (key[0] > now || expired.length >= limit) break;
+      expired.push(key);
     }
+    for (const key of expired) {
+      this.expiry.remove(key);
+      const entry = this.sessions.get(key[1]);
+      if (entry !== undefined && entry.expiresAt === key[0]) this.sessions.remove(key[1]);
+    }
+    return expired.length;
   }
 }
 
-/** provider opens an {@link LmdbStore}, creating the parent directory if needed. */
+/**
+ * provider opens an {@link LmdbStore}: it creates the parent directory (mode 0700) when missing,
+ * opens the file with lmdb-js's object cache off (a per-process cache would go stale when another
+ * process writes), and makes a newly created database readable by its owner only.
+ */
 export const provider: Provider = {
-  async open(config: string, options: OpenOptions) {
+  async open(config, options) {
     const { path } = parseConfig(config);
-    const lmdb = await loadOptional<{ open(options: object): RootDb }>('lmdb', 'lmdb');
+    const lmdb = await loadOptional<Lmdb>(NAME, 'lmdb');
+    let root: LmdbRoot;
     try {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const root = lmdb.open({ path, compression: false });
-      return new LmdbStore(root, root.openDB({ name: 'sessions' }), root.openDB({ name: 'expiry' }), options.now ?? Date.now);
-    } catch (error) {
-      throw storeError('lmdb', `open ${path}`, error);
+      const created = !existsSync(path);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      root = lmdb.open({ path, noSubdir: true, cache: false });
+      if (created) for (const file of [path, `${path}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new SessionError('ERR_SESSION_STORE', `session/lmdb: cannot open ${path}: ${detail}`, { cause });
     }
+    const sessions = root.openDB<string, Entry>({ name: 'sessions' });
+    const expiry = root.openDB<ExpiryKey, true>({ name: 'expiry' });
+    return new LmdbStore(root, sessions, expiry, options.now ?? Date.now);
   },
 };
 
