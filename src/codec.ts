@@ -21,6 +21,8 @@ export interface SessionState {
   created: number;
   touched: number;
   user: string | undefined;
+  /** indexedUntil is the expiry of this session's entry in its user's index, if filed. */
+  indexedUntil?: number;
   data: Map<string, unknown>;
   flashes: StoredFlash[];
   keyed: Map<string, unknown>;
@@ -84,6 +86,7 @@ const VERSION = 1;
 export function encode(state: SessionState, maxBytes: number): string {
   const doc: Record<string, unknown> = { v: VERSION, c: state.created, t: state.touched, d: Object.fromEntries(state.data) };
   if (state.user !== undefined) doc.u = state.user;
+  if (state.indexedUntil !== undefined) doc.x = state.indexedUntil;
   if (state.flashes.length > 0) doc.f = state.flashes.map((m) => [m.level, m.text, m.id]);
   if (state.keyed.size > 0) doc.k = Object.fromEntries(state.keyed);
   const record = JSON.stringify(doc);
@@ -116,9 +119,10 @@ export function decode(record: string): SessionState {
     throw error instanceof SessionError ? error : corrupt('not JSON');
   }
   if (!isObject(doc) || doc.v !== VERSION) throw corrupt('unknown format');
-  const { c, t, u, d, f, k } = doc;
+  const { c, t, u, x, d, f, k } = doc;
   if (typeof c !== 'number' || typeof t !== 'number' || !isObject(d)) throw corrupt('missing fields');
   if (u !== undefined && typeof u !== 'string') throw corrupt('bad user');
+  if (x !== undefined && typeof x !== 'number') throw corrupt('bad index expiry');
   if (k !== undefined && !isObject(k)) throw corrupt('bad keyed flash');
   const flashes: StoredFlash[] = [];
   if (f !== undefined) {
@@ -130,5 +134,7 @@ export function decode(record: string): SessionState {
       flashes.push({ level: item[0], text: item[1], id: item[2] });
     }
   }
-  return { created: c, touched: t, user: u, data: new Map(Object.entries(d)), flashes, keyed: new Map(Object.entries(k ?? {})) };
+  const state: SessionState = { created: c, touched: t, user: u, data: new Map(Object.entries(d)), flashes, keyed: new Map(Object.entries(k ?? {})) };
+  if (x !== undefined) state.indexedUntil = x;
+  return state;
 }

@@ -7,6 +7,7 @@ import { resolveOptions, type ManagerOptions, type ResolvedOptions } from './opt
 import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore, type SessionInit } from './session.ts';
+import { destroyUserSessions, listUserSessions } from './user-index.ts';
 import { attachSession, connectMiddleware, type ConnectMiddleware } from './http/node.ts';
 
 /** ClientId is the id a request presented, after signature and format checks. */
@@ -136,6 +137,19 @@ export class Manager implements SessionCore {
       throw storeError(this.providerName, 'destroy', error);
     }
     this.options.onDestroy?.(sid);
+  }
+
+  /**
+   * listUserSessions returns the ids of the live sessions bound to `userId` with `bindUser`, at a
+   * cost proportional to that user's sessions; `ERR_SESSION_UNSUPPORTED` when the store has no index.
+   */
+  listUserSessions(userId: string): Promise<string[]> {
+    return listUserSessions(this, userId);
+  }
+
+  /** destroyUserSessions destroys every live session bound to `userId` ("log out everywhere") and returns how many. */
+  destroyUserSessions(userId: string): Promise<number> {
+    return destroyUserSessions(this, userId);
   }
 
   /** destroyAll removes every session of this store (iris DestroyAll); needs `Store.clear`. */

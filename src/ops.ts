@@ -46,6 +46,7 @@ export function applyOp(state: SessionState, op: Op): void {
       state.keyed.delete(op.key);
       break;
     case 'bindUser':
+      if (state.user !== op.user) state.indexedUntil = undefined;
       state.user = op.user;
       break;
   }

@@ -56,6 +56,22 @@ export interface Store {
   clear?(): Promise<void>;
   /** gc removes expired records; only stores whose backend has no native expiry need it. */
   gc?(): Promise<void>;
+  /**
+   * indexAdd files `sid` under `key` until `expiresAt`; adding it again replaces that expiry. The
+   * index is a small set of session ids per key, kept beside the sessions: the Manager files a
+   * user's sessions under `user:<userId>` and a regenerated id under `moved:<oldSid>`. `key` is any
+   * non-empty string up to 512 characters; a store whose backend limits key names hashes it.
+   * Index entries are not sessions: `count` leaves them out, `clear` removes them.
+   */
+  indexAdd?(key: string, sid: string, expiresAt: number): Promise<void>;
+  /** indexRemove takes `sid` out of `key`; a missing entry is a no-op. */
+  indexRemove?(key: string, sid: string): Promise<void>;
+  /**
+   * indexList returns the ids filed under `key` whose entry has not expired, in any order, with
+   * work proportional to the entries of that key only. The Manager checks each listed session
+   * before trusting it, so an entry may outlive its session, but a live entry must never be missed.
+   */
+  indexList?(key: string): Promise<string[]>;
   /** close releases connections and timers. Idempotent. */
   close?(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { Flash } from './flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
+import { checkUserId, indexUntil, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
 
 /**
  * RawStore is the per-request session interface of the macaron lineage: read and write values,
@@ -48,6 +49,9 @@ export interface SessionInit {
   detached: boolean;
 }
 
+/** MAX_HOPS bounds how many regenerations in a row one save follows. */
+const MAX_HOPS = 4;
+
 /** CookieDecision says what the response should carry for this session. */
 export type CookieDecision = { action: 'none' } | { action: 'set'; id: string } | { action: 'clear' };
 
@@ -72,6 +76,8 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   #staleIds: string[];
   #destroyed = false;
   #refreshed = false;
+  /** #forwarded is set when this request's save followed its session to an id regenerated meanwhile. */
+  #forwarded = false;
   readonly #detached: boolean;
   #releasing: Promise<void> = Promise.resolve();
 
@@ -211,29 +217,38 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
    * one user's sessions. Regenerate the id when a user logs in; binding does not do it for you.
    */
   bindUser(userId: string): void {
-    if (typeof userId !== 'string' || userId === '') {
-      throw new SessionError('ERR_SESSION_INVALID_VALUE', 'session: bindUser needs a non-empty user id');
-    }
+    checkUserId(userId);
     this.#apply({ kind: 'bindUser', user: userId });
   }
 
   /**
    * regenerate gives the session a new id and keeps its data; the old id stops working at once
-   * and the cookie is re-issued. Call it after login and after any privilege change.
+   * and the cookie is re-issued. Call it after login and after any privilege change. Where the
+   * store has an index, the old id forwards for a short grace to the new one, but only for the
+   * saves of requests that had loaded the session before: a new request with the old id gets a
+   * fresh session, and a forwarded request never sends the new id to its client.
    */
   async regenerate(): Promise<void> {
     await this.#releasing;
     const oldId = this.#id;
     const newId = this.#core.newId();
     if (this.#record !== undefined && !this.#detached) {
-      const { store } = this.#core;
+      const { store, options } = this.#core;
+      const user = this.#state.user;
       try {
+        // The forward goes first: a save that misses the old record must find where it went.
+        await store.indexAdd?.(movedKey(oldId), newId, options.now() + MOVED_GRACE_MS);
         if (store.regenerate) {
           await store.regenerate(oldId, newId);
         } else {
           const record = await store.get(oldId);
           if (record !== undefined) await store.set(newId, record, this.#expiresAt(this.#state, this.#core.options.now()));
           await store.destroy(oldId);
+        }
+        if (user !== undefined && store.indexAdd && store.indexRemove) {
+          const until = this.#state.indexedUntil ?? this.#expiresAt(this.#state, options.now());
+          await store.indexAdd(userKey(user), newId, until);
+          await store.indexRemove(userKey(user), oldId);
         }
       } catch (error) {
         throw storeError(this.#core.providerName, 'regenerate', error);
@@ -251,6 +266,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     await this.#releasing;
     const oldId = this.#id;
     const existed = this.#record !== undefined;
+    const user = this.#state.user;
     this.#id = this.#core.newId();
     this.#record = undefined;
     this.#state = freshState(this.#core.options.now());
@@ -259,6 +275,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     if (existed) {
       this.#staleIds.push(oldId);
       await this.#destroyStale();
+      if (user !== undefined) await this.#unfileUser(user, oldId);
     }
   }
 
@@ -279,7 +296,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
    * be written before the save completes.
    */
   cookieDecision(): CookieDecision {
-    if (this.#detached) return { action: 'none' };
+    if (this.#detached || this.#forwarded) return { action: 'none' };
     const willExist = this.#record !== undefined || this.#ops.length > 0;
     if (!willExist) return this.#destroyed && this.#clientHadCookie ? { action: 'clear' } : { action: 'none' };
     const rolling = this.#core.options.cookieMaxAgeMs > 0 && (this.#ops.length > 0 || this.#refreshDue());
@@ -325,6 +342,33 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return absoluteLifetimeMs === undefined ? idle : Math.min(idle, state.created + absoluteLifetimeMs);
   }
 
+  /**
+   * #fileUser files the session in its user's index before a write that moves its expiry past
+   * the entry's, with room to spare: a session that stays active is re-filed about once per
+   * `maxLifetime`, not on every write.
+   */
+  async #fileUser(sid: string, state: SessionState, expiresAt: number): Promise<void> {
+    const { store, providerName } = this.#core;
+    if (state.user === undefined || !store.indexAdd || (state.indexedUntil ?? 0) >= expiresAt) return;
+    const until = indexUntil(this.#core, state.created, expiresAt);
+    try {
+      await store.indexAdd(userKey(state.user), sid, until);
+    } catch (error) {
+      throw storeError(providerName, 'indexAdd', error);
+    }
+    state.indexedUntil = until;
+  }
+
+  /** #unfileUser takes a destroyed session out of its user's index; a failure only leaves an entry the listing skips. */
+  async #unfileUser(user: string, sid: string): Promise<void> {
+    const { store, providerName } = this.#core;
+    try {
+      await store.indexRemove?.(userKey(user), sid);
+    } catch (error) {
+      this.#core.report(storeError(providerName, 'indexRemove', error));
+    }
+  }
+
   #refreshDue(): boolean {
     return this.#record !== undefined && !this.#refreshed && this.#core.options.now() - this.#state.touched >= this.#core.options.touchIntervalMs;
   }
@@ -336,6 +380,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     const state = { ...this.#state, touched: now };
     const expiresAt = this.#expiresAt(state, now);
     this.#refreshed = true;
+    await this.#fileUser(this.#id, state, expiresAt);
     try {
       if (store.compareAndSet) {
         // Rewriting the record with the new time keeps the throttle honest for the next request;
@@ -365,6 +410,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     let base = this.#record;
     const existed = base !== undefined;
     let state = this.#state;
+    let hops = 0;
     for (let attempt = 0; ; attempt++) {
       const now = options.now();
       if (attempt > 0) {
@@ -374,6 +420,15 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
           throw storeError(providerName, 'get', error);
         }
         if (base === undefined && existed) {
+          const movedTo = hops < MAX_HOPS ? await this.#movedTo(this.#id) : undefined;
+          if (movedTo !== undefined) {
+            // Regenerated by another request meanwhile: land these writes under the new id.
+            this.#id = movedTo;
+            this.#forwarded = true;
+            hops++;
+            attempt--;
+            continue;
+          }
           // Destroyed (or expired) by another request meanwhile: its destroy wins.
           this.#ops = [];
           return;
@@ -383,6 +438,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
       }
       state.touched = now;
       const expiresAt = this.#expiresAt(state, now);
+      await this.#fileUser(this.#id, state, expiresAt);
       const record = encode(state, options.maxRecordSize);
       let written: boolean;
       try {
@@ -411,6 +467,17 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
       }
       // Jittered backoff spreads the retries of requests that keep colliding.
       await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+    }
+  }
+
+  /** #movedTo returns the id `sid` was regenerated to within the grace, if the store keeps an index. */
+  async #movedTo(sid: string): Promise<string | undefined> {
+    const { store, providerName } = this.#core;
+    if (!store.indexList) return undefined;
+    try {
+      return (await store.indexList(movedKey(sid)))[0];
+    } catch (error) {
+      throw storeError(providerName, 'indexList', error);
     }
   }
 

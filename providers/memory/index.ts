@@ -26,6 +26,9 @@ interface Entry {
 export class MemoryStore implements Store {
   private readonly entries = new Map<string, Entry>();
   private readonly heap = new ExpiryHeap();
+  /** index maps an index key to its ids and their entry expiry; indexHeap drives its gc. */
+  private readonly index = new Map<string, Map<string, number>>();
+  private readonly indexHeap = new ExpiryHeap();
   private readonly now: () => number;
 
   constructor(options: OpenOptions) {
@@ -65,6 +68,23 @@ export class MemoryStore implements Store {
     this.heap.push(entry.expiresAt, newSid);
   }
 
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    let ids = this.index.get(key);
+    if (ids === undefined) this.index.set(key, (ids = new Map()));
+    ids.set(sid, expiresAt);
+    this.indexHeap.push(expiresAt, key);
+  }
+
+  async indexRemove(key: string, sid: string): Promise<void> {
+    const ids = this.index.get(key);
+    if (ids?.delete(sid) && ids.size === 0) this.index.delete(key);
+  }
+
+  async indexList(key: string): Promise<string[]> {
+    this.pruneIndex(key, this.now());
+    return [...(this.index.get(key)?.keys() ?? [])];
+  }
+
   async count(): Promise<number> {
     this.collect();
     return this.entries.size;
@@ -73,6 +93,8 @@ export class MemoryStore implements Store {
   async clear(): Promise<void> {
     this.entries.clear();
     this.heap.clear();
+    this.index.clear();
+    this.indexHeap.clear();
   }
 
   async gc(): Promise<void> {
@@ -110,6 +132,15 @@ export class MemoryStore implements Store {
       const entry = this.entries.get(sid);
       if (entry !== undefined && entry.expiresAt <= now) this.entries.delete(sid);
     }
+    for (const [, key] of this.indexHeap.popExpired(now)) this.pruneIndex(key, now);
+  }
+
+  /** pruneIndex drops the expired entries of one index key, and the key once it is empty. */
+  private pruneIndex(key: string, now: number): void {
+    const ids = this.index.get(key);
+    if (ids === undefined) return;
+    for (const [sid, expiresAt] of ids) if (expiresAt <= now) ids.delete(sid);
+    if (ids.size === 0) this.index.delete(key);
   }
 }
 

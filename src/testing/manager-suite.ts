@@ -45,7 +45,26 @@ const ROUTES: Record<string, Route> = {
     return undefined;
   },
   '/view': (s) => s.flash.view(),
+  '/login': async (s, url) => {
+    await s.regenerate();
+    s.bindUser(url.searchParams.get('user')!);
+    s.set('user', url.searchParams.get('user'));
+    return { id: s.id };
+  },
 };
+
+/** Gate holds requests of the `/gated` route after they loaded their session, until the test opens it. */
+class Gate {
+  arrived = 0;
+  #open!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.#open = resolve));
+  open(): void {
+    this.#open();
+  }
+  async waitFor(count: number): Promise<void> {
+    while (this.arrived < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /**
  * describeManager defines a mocha suite that runs the whole request flow over a provider through
@@ -60,6 +79,7 @@ export function describeManager(name: string, suite: ManagerSuiteOptions): void 
     let server: Server;
     let base: string;
     const concurrency = suite.concurrency ?? 50;
+    let gate = new Gate();
 
     before(async function () {
       manager = await createManager(await suite.options());
@@ -73,6 +93,14 @@ export function describeManager(name: string, suite: ManagerSuiteOptions): void 
           }
           const session = (req as IncomingMessage & { session: Session }).session;
           const url = new URL(req.url ?? '/', 'http://x');
+          if (url.pathname === '/gated') {
+            // Loaded now; write only once the test opens the gate.
+            gate.arrived++;
+            await gate.opened;
+            for (const [k, v] of url.searchParams) session.set(k, v);
+            res.end();
+            return;
+          }
           const route = ROUTES[url.pathname];
           try {
             const body = route ? await route(session, url, res) : undefined;
@@ -212,6 +240,93 @@ export function describeManager(name: string, suite: ManagerSuiteOptions): void 
       after.cookie = cookie;
       const data = (await after.json('/get')) as Record<string, string>;
       assert.equal(data.user, undefined, 'destroyed data is not resurrected');
+    });
+
+    it('a regenerate racing with writes loses none of them, and the racing requests never see the new id', async function () {
+      if (!manager.store.indexList) this.skip();
+      const client = new CookieClient(base);
+      await client.request('/set?start=1');
+      const oldCookie = client.cookie;
+      gate = new Gate();
+      const writers = Array.from({ length: 10 }, (_, i) => {
+        const c = new CookieClient(base);
+        c.cookie = oldCookie;
+        return c.request(`/gated?w${i}=${i}`);
+      });
+      await gate.waitFor(writers.length);
+      await client.request('/regenerate');
+      gate.open();
+      for (const reply of await Promise.all(writers)) assert.deepEqual(reply.setCookies, []);
+      const data = (await client.json('/get')) as Record<string, string>;
+      for (let i = 0; i < writers.length; i++) assert.equal(data[`w${i}`], String(i));
+      const replay = new CookieClient(base);
+      replay.cookie = oldCookie;
+      assert.deepEqual(await replay.json('/get'), {}, 'the old id reaches nothing');
+    });
+
+    describe('user sessions', function () {
+      before(function () {
+        if (!manager.store.indexList) this.skip();
+      });
+      const login = async (user: string) => {
+        const client = new CookieClient(base);
+        await client.request('/set?before=login');
+        const { id } = (await client.json(`/login?user=${encodeURIComponent(user)}`)) as { id: string };
+        return { client, id };
+      };
+      const userId = () => `user-${Math.random().toString(36).slice(2)} é`;
+
+      it('listUserSessions lists exactly the live sessions bound to that user', async function () {
+        const [alice, bob] = [userId(), userId()];
+        const a1 = await login(alice);
+        const a2 = await login(alice);
+        await login(bob);
+        assert.deepEqual((await manager.listUserSessions(alice)).sort(), [a1.id, a2.id].sort());
+        assert.equal((await manager.listUserSessions(bob)).length, 1);
+        assert.deepEqual(await manager.listUserSessions(userId()), []);
+      });
+
+      it('the listing follows regenerate and destroy', async function () {
+        const user = userId();
+        const a = await login(user);
+        const b = await login(user);
+        const { id: moved } = (await a.client.json('/regenerate')) as { id: string };
+        assert.deepEqual((await manager.listUserSessions(user)).sort(), [moved, b.id].sort());
+        await b.client.request('/destroy');
+        assert.deepEqual(await manager.listUserSessions(user), [moved]);
+        await manager.destroy(moved);
+        assert.deepEqual(await manager.listUserSessions(user), []);
+      });
+
+      it('destroyUserSessions logs the user out everywhere and leaves other users alone', async function () {
+        const [user, other] = [userId(), userId()];
+        const sessions = [await login(user), await login(user), await login(user)];
+        const bystander = await login(other);
+        assert.equal(await manager.destroyUserSessions(user), 3);
+        for (const { client } of sessions) assert.deepEqual(await client.json('/get'), {});
+        assert.deepEqual(await manager.listUserSessions(user), []);
+        assert.equal(((await bystander.client.json('/get')) as { user: string }).user, other);
+        assert.equal(await manager.destroyUserSessions(user), 0);
+      });
+
+      it('a write racing with destroyUserSessions does not bring the session back', async function () {
+        const user = userId();
+        const { client } = await login(user);
+        gate = new Gate();
+        const writer = client.request('/gated?late=1');
+        await gate.waitFor(1);
+        await manager.destroyUserSessions(user);
+        gate.open();
+        await writer;
+        assert.deepEqual(await manager.listUserSessions(user), []);
+        assert.equal(((await client.json('/get')) as { user?: string }).user, undefined);
+      });
+
+      it('bad user ids are refused with a SessionError', async function () {
+        await assert.rejects(manager.listUserSessions(''), SessionError);
+        await assert.rejects(manager.listUserSessions('x'.repeat(501)), SessionError);
+        await assert.rejects(manager.destroyUserSessions(42 as unknown as string), SessionError);
+      });
     });
 
     it('count and destroy by id go through the manager where the store supports them', async function () {

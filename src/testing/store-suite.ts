@@ -16,6 +16,11 @@ export interface StoreSuiteOptions {
   expiryResolution?: number;
   /** maxLifetime passed to open, in ms; default one hour. */
   maxLifetime?: number;
+  /**
+   * requires lists optional methods the store must have. The suite skips the tests of a missing
+   * optional method; naming it here makes its absence a failure instead.
+   */
+  requires?: (keyof Store)[];
 }
 
 const HOUR = 3_600_000;
@@ -48,6 +53,12 @@ export function describeStore(name: string, options: StoreSuiteOptions): void {
 
     async function expire(): Promise<void> {
       await clock.advance(shortTtl + resolution + (clock.fake ? 1 : 250));
+    }
+
+    if (options.requires?.length) {
+      it(`has ${options.requires.join(', ')}`, function () {
+        for (const method of options.requires!) assert.equal(typeof store[method], 'function', `missing ${method}`);
+      });
     }
 
     it('get returns undefined for an id that was never set', async function () {
@@ -249,6 +260,83 @@ export function describeStore(name: string, options: StoreSuiteOptions): void {
           await store.gc!();
           assert.equal(await store.count(), 1);
         }
+      });
+    });
+
+    describe('index', function () {
+      before(function () {
+        if (!store.indexAdd || !store.indexRemove || !store.indexList) this.skip();
+      });
+      const sorted = (ids: string[]) => [...ids].sort();
+      const indexKey = (label: string) => `user:${label}:${sid()}`;
+
+      it('indexList returns the ids filed under a key, and nothing for an unknown key', async function () {
+        const [key, other] = [indexKey('a'), indexKey('b')];
+        const ids = [sid(), sid(), sid()];
+        for (const id of ids) await store.indexAdd!(key, id, later());
+        await store.indexAdd!(other, sid(), later());
+        assert.deepEqual(sorted(await store.indexList!(key)), sorted(ids));
+        assert.deepEqual(await store.indexList!(indexKey('unknown')), []);
+      });
+
+      it('indexRemove takes one id out, and removing a missing one is a no-op', async function () {
+        const key = indexKey('remove');
+        const [a, b] = [sid(), sid()];
+        await store.indexAdd!(key, a, later());
+        await store.indexAdd!(key, b, later());
+        await store.indexRemove!(key, a);
+        await store.indexRemove!(key, a);
+        await store.indexRemove!(indexKey('never'), a);
+        assert.deepEqual(await store.indexList!(key), [b]);
+        await store.indexRemove!(key, b);
+        assert.deepEqual(await store.indexList!(key), []);
+      });
+
+      it('an entry is left out once its expiresAt passes, before any gc', async function () {
+        const key = indexKey('expiry');
+        const [short, long] = [sid(), sid()];
+        await store.indexAdd!(key, short, clock.now() + shortTtl);
+        await store.indexAdd!(key, long, later());
+        await expire();
+        assert.deepEqual(await store.indexList!(key), [long]);
+      });
+
+      it('adding an id again replaces its expiry and lists it once', async function () {
+        const key = indexKey('again');
+        const id = sid();
+        await store.indexAdd!(key, id, clock.now() + shortTtl);
+        await store.indexAdd!(key, id, later());
+        await expire();
+        assert.deepEqual(await store.indexList!(key), [id]);
+      });
+
+      it('keys of any characters and up to 512 characters stay apart', async function () {
+        const suffix = sid();
+        const keys = ['user:Zoë 🍪', 'user:a b,c;d=e', 'user:{tag}', 'user:../../etc/passwd', 'user:a/b\\c', 'user:%2e%2e', `user:${'k'.repeat(480)}`].map(
+          (k) => `${k}:${suffix}`.slice(-512),
+        );
+        const filed = new Map(keys.map((k) => [k, sid()]));
+        for (const [key, id] of filed) await store.indexAdd!(key, id, later());
+        for (const [key, id] of filed) assert.deepEqual(await store.indexList!(key), [id], key);
+      });
+
+      it('lists every one of 50 ids filed under one key', async function () {
+        const key = indexKey('many');
+        const ids = Array.from({ length: 50 }, sid);
+        await Promise.all(ids.map((id) => store.indexAdd!(key, id, later())));
+        assert.deepEqual(sorted(await store.indexList!(key)), sorted(ids));
+      });
+
+      it('index entries are not sessions: count leaves them out and clear removes them', async function () {
+        const key = indexKey('clear');
+        const id = sid();
+        const before = store.count ? await store.count() : undefined;
+        await store.indexAdd!(key, id, later());
+        if (store.count) assert.equal(await store.count(), before);
+        assert.equal(await store.get(id), undefined);
+        if (!store.clear) return;
+        await store.clear();
+        assert.deepEqual(await store.indexList!(key), []);
       });
     });
 
