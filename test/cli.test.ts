@@ -158,23 +158,22 @@ describe('sessionkit CLI', function () {
       assert.match(missing.stderr, /no \[session\] section/);
     });
 
-    it('destroy-user fails with ERR_SESSION_UNSUPPORTED and exit 2 while the Manager has no destroyUserSessions, else logs the user out everywhere', async function () {
-      const supported = typeof (Manager.prototype as unknown as Record<string, unknown>).destroyUserSessions === 'function';
-      if (!supported) {
-        const result = await sessionkit('destroy-user', good, 'ann');
-        assert.equal(result.code, 2);
-        assert.match(result.stderr, /ERR_SESSION_UNSUPPORTED/);
-        assert.match(result.stderr, /destroyUserSessions/);
-        return;
-      }
-      const [first, second] = await withManager(async (manager) => [await storeSession(manager, 'ann'), await storeSession(manager, 'ann')]);
+    it('destroy-user logs one user out everywhere and leaves other users alone', async function () {
+      const [first, second, other] = await withManager(async (manager) => [
+        await storeSession(manager, 'ann'),
+        await storeSession(manager, 'ann'),
+        await storeSession(manager, 'bob'),
+      ]);
       const result = await sessionkit('destroy-user', good, 'ann');
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, 'destroyed 2 sessions of user "ann"\n');
       await withManager(async (manager) => {
         assert.equal(await manager.store.get(first!), undefined);
         assert.equal(await manager.store.get(second!), undefined);
+        assert.notEqual(await manager.store.get(other!), undefined);
       });
+      const again = await sessionkit('destroy-user', good, 'ann');
+      assert.equal(again.stdout, 'destroyed 0 sessions of user "ann"\n');
     });
   });
 

@@ -249,14 +249,8 @@ async function destroy(manager: Manager, [sid]: readonly string[], { out }: Cont
   out.stdout(existed ? `destroyed session ${sid}\n` : `no live session ${sid}; nothing to destroy\n`);
 }
 
-type DestroyUserSessions = (userId: string) => Promise<number>;
-
 async function destroyUser(manager: Manager, [userId]: readonly string[], { out }: Context): Promise<void> {
   if (userId === undefined || userId === '') throw new UsageError('destroy-user needs a non-empty user id');
-  const method = (manager as unknown as { destroyUserSessions?: DestroyUserSessions }).destroyUserSessions;
-  if (typeof method !== 'function') {
-    throw new SessionError('ERR_SESSION_UNSUPPORTED', 'session: destroy-user needs Manager.destroyUserSessions, which this sessionkit build does not provide');
-  }
-  const destroyed = await method.call(manager, userId);
+  const destroyed = await manager.destroyUserSessions(userId);
   out.stdout(`destroyed ${destroyed} session${destroyed === 1 ? '' : 's'} of user ${JSON.stringify(userId)}\n`);
 }

@@ -28,6 +28,9 @@ export class SpyStore implements Store {
   }
   touch(sid: string, expiresAt: number) { return this.call('touch', () => this.inner.touch(sid, expiresAt)); }
   regenerate(oldSid: string, newSid: string) { return this.call('regenerate', () => this.inner.regenerate(oldSid, newSid)); }
+  indexAdd(key: string, sid: string, expiresAt: number) { return this.call('indexAdd', () => this.inner.indexAdd(key, sid, expiresAt)); }
+  indexRemove(key: string, sid: string) { return this.call('indexRemove', () => this.inner.indexRemove(key, sid)); }
+  indexList(key: string) { return this.call('indexList', () => this.inner.indexList(key)); }
   count() { return this.call('count', () => this.inner.count()); }
   clear() { return this.call('clear', () => this.inner.clear()); }
   gc() { return this.call('gc', () => this.inner.gc()); }
