@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { constants, type Dirent } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionError, storeError } from '../../src/errors.ts';
@@ -26,9 +26,17 @@ export function parseConfig(config: string): FileOptions {
   return { root: resolve(dir) };
 }
 
+/** INDEX_DIR is the subtree of the root that holds the index; no session shard is named like it. */
+export const INDEX_DIR = 'index';
+
 const LOCK_WAIT_MS = 2000;
 const STALE_LOCK_MS = 10_000;
 const STALE_TEMP_MS = 60_000;
+/** DIR_RETRIES bounds how often a write recreates a directory that gc removed from under it. */
+const DIR_RETRIES = 3;
+const SHARD = /^[0-9a-f]$/;
+const INDEX_SHARD = /^[0-9a-f]{2}$/;
+const INDEX_KEY = /^[0-9a-f]{64}$/;
 
 /**
  * FileStore keeps each session in its own file, `root/<sid[0]>/<sid[1]>/<sid>`, as macaron does:
@@ -37,6 +45,10 @@ const STALE_TEMP_MS = 60_000;
  * sees the old record or the new one, never half a file. Compare-and-set, gc and regenerate take
  * a per-session lock file (`<sid>.lock`, created exclusively), which also serialises writers in
  * other processes sharing the directory. Only valid ids ever become paths.
+ *
+ * The index lives apart, in `root/index/<h[0..2]>/<h>/<sid>` where `h` is the sha256 of the key:
+ * one empty file per entry, its mtime the entry's expiry, written like a session file. A key never
+ * becomes a path itself, and listing a key reads that key's directory only.
  */
 export class FileStore implements Store {
   readonly root: string;
@@ -57,23 +69,25 @@ export class FileStore implements Store {
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    await this.locked(sid, () => this.write(sid, record, expiresAt));
+    const dir = this.shard(sid);
+    await this.locked(dir, sid, () => this.write(dir, sid, record, expiresAt));
   }
 
   async destroy(sid: string): Promise<void> {
-    await this.locked(sid, () => this.remove(this.path(sid)));
+    await this.locked(this.shard(sid), sid, () => this.remove(this.path(sid)));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
-    return this.locked(sid, async () => {
+    const dir = this.shard(sid);
+    return this.locked(dir, sid, async () => {
       if ((await this.readLive(this.path(sid))) !== expected) return false;
-      await this.write(sid, record, expiresAt);
+      await this.write(dir, sid, record, expiresAt);
       return true;
     });
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    await this.locked(sid, async () => {
+    await this.locked(this.shard(sid), sid, async () => {
       const path = this.path(sid);
       if ((await this.expiryOf(path)) === undefined) return;
       const when = new Date(expiresAt);
@@ -83,56 +97,124 @@ export class FileStore implements Store {
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const to = this.path(newSid);
-    await this.locked(oldSid, async () => {
+    await this.locked(this.shard(oldSid), oldSid, async () => {
       const from = this.path(oldSid);
       if ((await this.expiryOf(from)) === undefined) return;
-      await this.ensureDir(newSid);
-      await rename(from, to);
+      await this.inDir(this.shard(newSid), () => rename(from, to));
     });
+  }
+
+  /** indexAdd writes the entry file under the entry's lock, so a gc that found it expired cannot remove it once refreshed. */
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    const dir = this.indexDir(key);
+    assertValidId(sid, 'file');
+    await this.locked(dir, sid, () => this.write(dir, sid, '', expiresAt));
+  }
+
+  /** indexRemove unlinks the entry file, and the key's directory once it is empty. */
+  async indexRemove(key: string, sid: string): Promise<void> {
+    const dir = this.indexDir(key);
+    assertValidId(sid, 'file');
+    try {
+      await this.remove(join(dir, sid));
+    } catch (error) {
+      throw storeError('file', 'index remove', error);
+    }
+    await rmdir(dir).catch(() => undefined);
+  }
+
+  /** indexList reads the key's directory and keeps the entries that are regular files with an mtime still ahead. */
+  async indexList(key: string): Promise<string[]> {
+    const dir = this.indexDir(key);
+    const now = this.now();
+    try {
+      const ids = (await this.list(dir)).map((entry) => entry.name).filter((name) => isValidId(name));
+      const expiries = await Promise.all(ids.map((sid) => this.expiryFile(join(dir, sid))));
+      return ids.filter((_, i) => (expiries[i] ?? 0) > now);
+    } catch (error) {
+      throw storeError('file', 'index list', error);
+    }
   }
 
   async count(): Promise<number> {
     let live = 0;
-    await this.walk(async (_sid, path) => {
-      if ((await this.expiryOf(path)) !== undefined) live++;
-    });
+    try {
+      for (const { dir, owns } of await this.sessionDirs()) {
+        for (const { name } of await this.list(dir)) {
+          if (owns(name) && (await this.expiryOf(join(dir, name))) !== undefined) live++;
+        }
+      }
+    } catch (error) {
+      throw storeError('file', 'count', error);
+    }
     return live;
   }
 
+  /** clear removes every session, each under its lock, and the whole index subtree. */
   async clear(): Promise<void> {
-    await this.walk((sid, path) => this.locked(sid, () => this.remove(path)));
+    for (const { dir, owns } of await this.sessionDirs()) {
+      for (const { name } of await this.list(dir)) {
+        if (owns(name)) await this.locked(dir, name, () => this.remove(join(dir, name)));
+      }
+    }
+    try {
+      await rm(join(this.root, INDEX_DIR), { recursive: true, force: true, maxRetries: DIR_RETRIES });
+    } catch (error) {
+      throw storeError('file', 'index clear', error);
+    }
   }
 
-  /** gc removes expired sessions (re-checked under the session's lock, so a session refreshed meanwhile stays), stray temp files and empty shard directories. */
+  /**
+   * gc sweeps every session shard and every index key directory: expired sessions and index
+   * entries go, as do stray temp and lock files and the directories left empty. The file system
+   * keeps no expiry order, so this visits every file.
+   */
   async gc(): Promise<void> {
-    await this.walk(
-      async (sid, path) => {
-        const s = await lstat(path).catch(() => undefined);
-        if (!s || s.mtimeMs > this.now()) return;
-        await this.locked(sid, async () => {
-          const expiry = await this.expiryFile(path);
-          if (expiry !== undefined && expiry <= this.now()) await this.remove(path);
-        });
-      },
-      async (path) => {
-        const s = await lstat(path).catch(() => undefined);
-        if (s && Date.now() - s.mtimeMs > STALE_TEMP_MS) await this.remove(path);
-      },
-    );
+    for (const { dir, owns } of await this.sessionDirs()) await this.sweep(dir, owns);
+    const index = join(this.root, INDEX_DIR);
+    for (const shard of await this.subdirs(index, INDEX_SHARD)) {
+      const shardDir = join(index, shard);
+      for (const key of await this.subdirs(shardDir, INDEX_KEY)) {
+        if (key.startsWith(shard)) await this.sweep(join(shardDir, key), (name) => isValidId(name));
+      }
+      await rmdir(shardDir).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {}
 
-  /** path maps a session id to its file; anything that is not a valid id is refused before it can become a path. */
-  private path(sid: string): string {
+  /** shard maps a session id to its directory; anything that is not a valid id is refused before it can become a path. */
+  private shard(sid: string): string {
     assertValidId(sid, 'file');
-    return join(this.root, sid[0]!, sid[1]!, sid);
+    return join(this.root, sid[0]!, sid[1]!);
   }
 
-  private async ensureDir(sid: string): Promise<string> {
-    const dir = join(this.root, sid[0]!, sid[1]!);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    return dir;
+  private path(sid: string): string {
+    return join(this.shard(sid), sid);
+  }
+
+  /**
+   * indexDir maps an index key to its directory by the sha256 of the key's UTF-16 code units, so
+   * any key — `../`, an absolute path, a NUL, a lone surrogate — becomes 64 hex characters.
+   */
+  private indexDir(key: string): string {
+    const hash = createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('hex');
+    return join(this.root, INDEX_DIR, hash.slice(0, 2), hash);
+  }
+
+  /**
+   * inDir runs `fn`, which creates something in `dir`; when that fails because `dir` is missing
+   * (never made yet, or removed by a gc that found it empty) it creates `dir` (0700) and retries.
+   */
+  private async inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > DIR_RETRIES) throw error;
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+      }
+    }
   }
 
   /** expiryFile returns the mtime of a regular file at `path` (never following a symlink), or undefined. */
@@ -170,17 +252,17 @@ export class FileStore implements Store {
     }
   }
 
-  private async write(sid: string, record: string, expiresAt: number): Promise<void> {
-    const path = this.path(sid);
+  /** write puts `data` at `dir/name` with mtime `expiresAt`, through a 0600 temp file renamed into place; a past expiry removes it. */
+  private async write(dir: string, name: string, data: string, expiresAt: number): Promise<void> {
+    const path = join(dir, name);
     if (expiresAt <= this.now()) {
       await this.remove(path);
       return;
     }
-    const dir = await this.ensureDir(sid);
-    const temp = join(dir, `${sid}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const temp = join(dir, `${name}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await this.inDir(dir, () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     try {
-      await handle.writeFile(record, 'utf8');
+      await handle.writeFile(data, 'utf8');
       await handle.sync();
       const when = new Date(expiresAt);
       await handle.utimes(when, when);
@@ -202,17 +284,16 @@ export class FileStore implements Store {
   }
 
   /**
-   * locked runs `fn` holding `<sid>.lock`, created with O_EXCL so that writers in this and other
-   * processes take turns. A lock older than ten seconds is left over from a crash and is broken.
+   * locked runs `fn` holding `dir/<name>.lock`, created with O_EXCL so that writers in this and
+   * other processes take turns. A lock older than ten seconds is left over from a crash and is broken.
    */
-  private async locked<T>(sid: string, fn: () => Promise<T>): Promise<T> {
-    const lock = `${this.path(sid)}.lock`;
+  private async locked<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+    const lock = join(dir, `${name}.lock`);
     try {
-      await this.ensureDir(sid);
       const deadline = Date.now() + LOCK_WAIT_MS;
       for (let attempt = 0; ; attempt++) {
         try {
-          await (await open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)).close();
+          await (await this.inDir(dir, () => open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600))).close();
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -235,28 +316,57 @@ export class FileStore implements Store {
   }
 
   /**
-   * walk visits every session file under the root (files named by a valid id) and, when given,
-   * every temp file; it removes shard directories that are empty. Other names are left alone.
+   * sweep removes from one directory the expired files `owns` names (re-checked under their lock,
+   * so one refreshed meanwhile stays), temp and lock files left by a crash, and then the directory
+   * itself if that left it empty. Other names are left alone.
    */
-  private async walk(onSession: (sid: string, path: string) => Promise<void>, onTemp?: (path: string) => Promise<void>): Promise<void> {
-    const list = async (dir: string) => readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw storeError('file', 'list', error);
-    });
-    for (const first of await list(this.root)) {
-      if (!first.isDirectory() || !/^[0-9a-f]$/.test(first.name)) continue;
-      const firstDir = join(this.root, first.name);
-      for (const second of await list(firstDir)) {
-        if (!second.isDirectory() || !/^[0-9a-f]$/.test(second.name)) continue;
-        const dir = join(firstDir, second.name);
-        const entries = await list(dir);
-        for (const entry of entries) {
-          const path = join(dir, entry.name);
-          if (isValidId(entry.name) && entry.name.startsWith(first.name + second.name)) await onSession(entry.name, path);
-          else if (onTemp && entry.name.endsWith('.tmp')) await onTemp(path);
-        }
-        if (onTemp && entries.length === 0) await rmdir(dir).catch(() => undefined);
+  private async sweep(dir: string, owns: (name: string) => boolean): Promise<void> {
+    for (const { name } of await this.list(dir)) {
+      const path = join(dir, name);
+      if (owns(name)) {
+        if (((await this.expiryFile(path).catch(() => undefined)) ?? Infinity) > this.now()) continue;
+        await this.locked(dir, name, async () => {
+          const expiry = await this.expiryFile(path);
+          if (expiry !== undefined && expiry <= this.now()) await this.remove(path);
+        });
+      } else if (await this.leftover(path)) {
+        await this.remove(path);
       }
+    }
+    await rmdir(dir).catch(() => undefined);
+  }
+
+  /** leftover tells whether `path` is a temp or lock file older than any live writer could have left it (real time, as the file system keeps it). */
+  private async leftover(path: string): Promise<boolean> {
+    const limit = path.endsWith('.tmp') ? STALE_TEMP_MS : path.endsWith('.lock') ? STALE_LOCK_MS : undefined;
+    if (limit === undefined) return false;
+    const s = await lstat(path).catch(() => undefined);
+    return s !== undefined && Date.now() - s.mtimeMs > limit;
+  }
+
+  /** sessionDirs lists the shard directories `root/<x>/<y>`, each with a test for the session ids it may hold (valid ids starting `xy`). */
+  private async sessionDirs(): Promise<{ dir: string; owns: (name: string) => boolean }[]> {
+    const dirs = [];
+    for (const first of await this.subdirs(this.root, SHARD)) {
+      for (const second of await this.subdirs(join(this.root, first), SHARD)) {
+        dirs.push({ dir: join(this.root, first, second), owns: (name: string) => isValidId(name) && name.startsWith(first + second) });
+      }
+    }
+    return dirs;
+  }
+
+  /** subdirs lists the names of the real directories (not symlinks) in `dir` that match `pattern`. */
+  private async subdirs(dir: string, pattern: RegExp): Promise<string[]> {
+    return (await this.list(dir)).filter((entry) => entry.isDirectory() && pattern.test(entry.name)).map((entry) => entry.name);
+  }
+
+  /** list reads a directory; a missing one is empty. */
+  private async list(dir: string): Promise<Dirent[]> {
+    try {
+      return await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw storeError('file', 'list', error);
     }
   }
 }

@@ -12,6 +12,9 @@ describe('file provider conformance', function () {
   after(async function () {
     await rm(root, { recursive: true, force: true });
   });
-  describeStore('file', { open: (options) => provider.open(join(root, 'store'), options) });
+  describeStore('file', {
+    open: (options) => provider.open(join(root, 'store'), options),
+    requires: ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList'],
+  });
   describeManager('file', { options: () => ({ provider: 'file', providerConfig: join(root, 'manager') }) });
 });
