@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { configError, parseKeyValues, rejectUnknown } from '../../config/dsn.ts';
@@ -46,6 +47,7 @@ interface LmdbDatabase<K, V> {
   put(key: K, value: V): unknown;
   remove(key: K): unknown;
   getKeys(options?: object): Iterable<K>;
+  getRange(options: { start: K; end: K }): Iterable<{ key: K; value: V }>;
   getStats(): { entryCount: number };
   clearSync(): void;
 }
@@ -62,17 +64,39 @@ interface Entry {
   record: string;
   expiresAt: number;
 }
-type ExpiryKey = [expiresAt: number, sid: string];
+/** EntryKey names one index entry: the digest of its index key, then the session id. */
+type EntryKey = [digest: string, sid: string];
+/** ExpiryKey is a session's `[expiresAt, sid]` or an index entry's `[expiresAt, digest, sid]`. */
+type ExpiryKey = [expiresAt: number, sid: string] | [expiresAt: number, digest: string, sid: string];
 
 /** GC_BATCH bounds one gc transaction, so the write lock is held briefly even after a long outage. */
 const GC_BATCH = 1000;
 
+/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
+const MAX_INDEX_KEY = 512;
+
+/** AFTER_ANY_ID sorts after every session id (lowercase hex), so `[digest, AFTER_ANY_ID]` ends a key's range. */
+const AFTER_ANY_ID = 'g';
+
 /**
- * LmdbStore keeps sessions in an LMDB file shared by every process on the host. Two named
- * databases: `sessions` maps sid → `{ record, expiresAt }`, and `expiry` holds one key
- * `[expiresAt, sid]` per session, so gc walks only the expired prefix of that index. Every write
- * runs in an LMDB write transaction (one writer at a time across processes) and reads see the last
- * commit of any process; nothing is cached in this process.
+ * indexDigest names an index key by the sha256 of its UTF-16 code units, base64url: 43 characters
+ * whatever the key holds, so a key's entries form one contiguous range of `[digest, sid]` and no
+ * key is a prefix of another. UTF-16 rather than UTF-8 keeps keys with different lone surrogates apart.
+ */
+function indexDigest(key: string): string {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
+  }
+  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
+}
+
+/**
+ * LmdbStore keeps sessions in an LMDB file shared by every process on the host. Three named
+ * databases: `sessions` maps sid → `{ record, expiresAt }`; `index` maps `[digest, sid]` → the
+ * entry's expiresAt, so one index key's entries are one contiguous range; and `expiry` holds one
+ * key per session (`[expiresAt, sid]`) and per index entry (`[expiresAt, digest, sid]`), so gc
+ * walks only the expired prefix. Every write runs in an LMDB write transaction (one writer at a
+ * time across processes) and reads see the last commit of any process; nothing is cached in this process.
  */
 export class LmdbStore implements Store {
   private closed = false;
@@ -81,6 +105,7 @@ export class LmdbStore implements Store {
     private readonly root: LmdbRoot,
     private readonly sessions: LmdbDatabase<string, Entry>,
     private readonly expiry: LmdbDatabase<ExpiryKey, true>,
+    private readonly index: LmdbDatabase<EntryKey, number>,
     private readonly now: () => number,
   ) {}
 
@@ -131,6 +156,40 @@ export class LmdbStore implements Store {
     });
   }
 
+  /** indexAdd files `sid` under `key` in one write transaction, replacing the entry's expiry. */
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    this.check(sid);
+    const digest = indexDigest(key);
+    await this.write('indexAdd', () => {
+      this.unfile(digest, sid);
+      if (!(expiresAt > this.now())) return;
+      this.index.put([digest, sid], expiresAt);
+      this.expiry.put([expiresAt, digest, sid], true);
+    });
+  }
+
+  async indexRemove(key: string, sid: string): Promise<void> {
+    this.check(sid);
+    const digest = indexDigest(key);
+    await this.write('indexRemove', () => this.unfile(digest, sid));
+  }
+
+  /** indexList reads the range of `key`'s entries only, leaving out those past their expiry. */
+  async indexList(key: string): Promise<string[]> {
+    this.check();
+    const digest = indexDigest(key);
+    try {
+      const now = this.now();
+      const ids: string[] = [];
+      for (const { key: entry, value } of this.index.getRange({ start: [digest, ''], end: [digest, AFTER_ANY_ID] })) {
+        if (value > now) ids.push(entry[1]);
+      }
+      return ids;
+    } catch (cause) {
+      throw storeError(NAME, 'indexList', cause);
+    }
+  }
+
   /** count purges what has expired, then reads LMDB's entry count: exact, and O(expired). */
   async count(): Promise<number> {
     this.check();
@@ -145,6 +204,7 @@ export class LmdbStore implements Store {
     await this.write('clear', () => {
       this.sessions.clearSync();
       this.expiry.clearSync();
+      this.index.clearSync();
     });
   }
 
@@ -193,7 +253,18 @@ export class LmdbStore implements Store {
     this.expiry.remove([entry.expiresAt, sid]);
   }
 
-  /** purge removes up to `limit` expired sessions in index order and tells how many index keys it took. */
+  /** unfile removes the index entry `[digest, sid]` and its expiry key, if there is one. */
+  private unfile(digest: string, sid: string): void {
+    const expiresAt = this.index.get([digest, sid]);
+    if (expiresAt === undefined) return;
+    this.index.remove([digest, sid]);
+    this.expiry.remove([expiresAt, digest, sid]);
+  }
+
+  /**
+   * purge removes up to `limit` expired sessions and index entries in expiry order and tells how
+   * many expiry keys it took. A key whose session or entry now has another expiry is stale and only dropped.
+   */
   private purge(limit: number): number {
     const now = this.now();
     const expired: ExpiryKey[] = [];
@@ -203,6 +274,11 @@ export class LmdbStore implements Store {
     }
     for (const key of expired) {
       this.expiry.remove(key);
+      if (key.length === 3) {
+        const [expiresAt, digest, sid] = key;
+        if (this.index.get([digest, sid]) === expiresAt) this.index.remove([digest, sid]);
+        continue;
+      }
       const entry = this.sessions.get(key[1]);
       if (entry !== undefined && entry.expiresAt === key[0]) this.sessions.remove(key[1]);
     }
@@ -231,7 +307,8 @@ export const provider: Provider = {
     }
     const sessions = root.openDB<string, Entry>({ name: 'sessions' });
     const expiry = root.openDB<ExpiryKey, true>({ name: 'expiry' });
-    return new LmdbStore(root, sessions, expiry, options.now ?? Date.now);
+    const index = root.openDB<EntryKey, number>({ name: 'index' });
+    return new LmdbStore(root, sessions, expiry, index, options.now ?? Date.now);
   },
 };
 
