@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
@@ -48,6 +49,22 @@ local value = redis.call('GET', KEYS[1])
 if not value then return nil end
 return {value, redis.call('PTTL', KEYS[1])}`,
   },
+  /**
+   * KEYS[1] index key; ARGV: sid, expiresAt, now (epoch ms on the store's clock). Files the id,
+   * drops entries already expired, and sets the key's TTL to its latest entry, so the sorted set
+   * stays as small as its live entries and disappears by itself once the last one expires.
+   */
+  sessionkitIndexAdd: {
+    numberOfKeys: 1,
+    lua: `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.ceil(tonumber(last[2]) - tonumber(ARGV[3]))))
+end
+return 1`,
+  },
 } as const;
 
 /** The script commands `defineCommand` adds to the client. */
@@ -55,34 +72,73 @@ interface ScriptCommands {
   sessionkitCompareAndSet(key: string, mustBeMissing: '0' | '1', expected: string, record: string, ttl: number): Promise<number>;
   sessionkitMove(oldKey: string, newKey: string): Promise<number>;
   sessionkitRead(key: string): Promise<[string, number] | null>;
+  sessionkitIndexAdd(key: string, sid: string, expiresAt: number, now: number): Promise<number>;
 }
 
 type Client = (Redis | Cluster) & ScriptCommands;
 
 const SCAN_COUNT = 1000;
 
+/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
+const MAX_INDEX_KEY = 512;
+
+/**
+ * INDEX_TAG follows the prefix in index key names. It starts with a character no session id has,
+ * so an index key never matches the session pattern that `count` scans.
+ */
+const INDEX_TAG = 'index:';
+
+/** INDEX_REST matches what follows `prefix + INDEX_TAG`: a sha256 digest in base64url. */
+const INDEX_REST = /^[A-Za-z0-9_-]{43}$/;
+
 /** escapeGlob escapes the characters SCAN MATCH treats as patterns, so a prefix matches only itself. */
 function escapeGlob(text: string): string {
   return text.replace(/[\\*?[\]]/g, '\\$&');
 }
 
+/** checkExpiresAt refuses an expiry that is not a finite number, before it reaches a command. */
+function checkExpiresAt(expiresAt: number): void {
+  if (!Number.isFinite(expiresAt)) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: expiresAt must be a finite epoch-ms number`);
+  }
+}
+
+/**
+ * indexDigest names an index key by the sha256 of its UTF-16 code units, base64url: a fixed
+ * 43 characters whatever the key holds (braces included, so no cluster hash tag), and distinct
+ * for distinct keys even with lone surrogates, which UTF-8 would fold into one replacement character.
+ */
+function indexDigest(key: string): string {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
+  }
+  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
+}
+
 /**
  * RedisStore keeps each session at `prefix + sid` as a string with a native millisecond TTL, so
- * Redis itself enforces expiry and no gc is needed. On a Redis Cluster, `regenerate` is not
- * atomic (the two keys live in different slots) and `count`/`clear` scan every master.
+ * Redis itself enforces expiry and no gc is needed. Each index key is one sorted set at
+ * `prefix + "index:" + digest` (member: session id, score: the entry's expiresAt), whose own TTL
+ * follows its latest entry. On a Redis Cluster, `regenerate` is not atomic (the two keys live in
+ * different slots) and `count`/`clear` scan every master.
  */
 export class RedisStore implements Store {
   private readonly client: Client;
   private readonly options: RedisOptions;
   private readonly now: () => number;
-  private readonly match: string;
+  /** sessionMatch is the SCAN pattern of session keys: ids are lowercase hex, index keys are not. */
+  private readonly sessionMatch: string;
+  /** anyMatch is the SCAN pattern of every key under the prefix, sessions and index alike. */
+  private readonly anyMatch: string;
   private closing: Promise<void> | undefined;
 
   constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
     this.client = client;
     this.options = options;
     this.now = openOptions.now ?? Date.now;
-    this.match = `${escapeGlob(options.prefix)}*`;
+    const prefix = escapeGlob(options.prefix);
+    this.sessionMatch = `${prefix}[0-9a-f]*`;
+    this.anyMatch = `${prefix}*`;
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -137,21 +193,44 @@ export class RedisStore implements Store {
     });
   }
 
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    const indexKey = this.indexKey(key);
+    assertValidId(sid, NAME);
+    checkExpiresAt(expiresAt);
+    await this.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
+  }
+
+  async indexRemove(key: string, sid: string): Promise<void> {
+    const indexKey = this.indexKey(key);
+    assertValidId(sid, NAME);
+    // The key's TTL may now outlast its entries; it still expires, and listing reads scores.
+    await this.run('indexRemove', () => this.client.zrem(indexKey, sid));
+  }
+
+  async indexList(key: string): Promise<string[]> {
+    const indexKey = this.indexKey(key);
+    // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
+    return this.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
+  }
+
   async count(): Promise<number> {
     return this.run('count', async () => {
       // SCAN may return a key twice, so keys are counted once through a Set.
       const keys = new Set<string>();
       for (const node of this.masters()) {
-        for await (const batch of this.scan(node)) for (const key of batch) keys.add(key);
+        for await (const batch of this.scan(node, this.sessionMatch, (key) => this.isSessionKey(key))) {
+          for (const key of batch) keys.add(key);
+        }
       }
       return keys.size;
     });
   }
 
   async clear(): Promise<void> {
+    const mine = (key: string) => this.isSessionKey(key) || this.isIndexKey(key);
     await this.run('clear', async () => {
       for (const node of this.masters()) {
-        for await (const batch of this.scan(node)) {
+        for await (const batch of this.scan(node, this.anyMatch, mine)) {
           if (batch.length === 0) continue;
           // One UNLINK per key: on a cluster node, one multi-key command across slots is refused.
           const pipeline = node.pipeline();
@@ -182,11 +261,22 @@ export class RedisStore implements Store {
     return this.options.prefix + sid;
   }
 
+  private indexKey(key: string): string {
+    return this.options.prefix + INDEX_TAG + indexDigest(key);
+  }
+
+  private isSessionKey(key: string): boolean {
+    return key.startsWith(this.options.prefix) && isValidId(key.slice(this.options.prefix.length));
+  }
+
+  private isIndexKey(key: string): boolean {
+    const head = this.options.prefix + INDEX_TAG;
+    return key.startsWith(head) && INDEX_REST.test(key.slice(head.length));
+  }
+
   /** ttl converts an epoch-ms expiry to whole milliseconds from now; <= 0 means already expired. */
   private ttl(expiresAt: number): number {
-    if (!Number.isFinite(expiresAt)) {
-      throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: expiresAt must be a finite epoch-ms number`);
-    }
+    checkExpiresAt(expiresAt);
     return Math.ceil(expiresAt - this.now());
   }
 
@@ -194,14 +284,13 @@ export class RedisStore implements Store {
     return this.options.mode === 'cluster' ? (this.client as Cluster).nodes('master') : [this.client as Redis];
   }
 
-  /** scan yields this store's session keys on one server, a batch per SCAN call. */
-  private async *scan(node: Redis): AsyncGenerator<string[]> {
-    const { prefix } = this.options;
+  /** scan yields the keys on one server that match `pattern` and pass `keep`, a batch per SCAN call. */
+  private async *scan(node: Redis, pattern: string, keep: (key: string) => boolean): AsyncGenerator<string[]> {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', this.match, 'COUNT', SCAN_COUNT);
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
       cursor = next;
-      yield keys.filter((key) => isValidId(key.slice(prefix.length)));
+      yield keys.filter(keep);
     } while (cursor !== '0');
   }
 
