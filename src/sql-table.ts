@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { configError } from '../config/dsn.ts';
 import { SessionError, storeError } from './errors.ts';
 
@@ -12,7 +13,7 @@ import { SessionError, storeError } from './errors.ts';
 export const DEFAULT_TABLE = 'sessionkit_sessions';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Room for the `_expires_at_idx` suffix within PostgreSQL's 63-byte and MySQL's 64-byte limits. */
+/** Room for the `_expires_at_idx` and `_index_exp_idx` suffixes within PostgreSQL's 63-byte and MySQL's 64-byte limits. */
 const MAX_NAME = 48;
 
 /** SqlTable is a validated table name: `schema` is set only for a PostgreSQL `schema.table`. */
@@ -60,6 +61,41 @@ export function quoteTable(table: SqlTable, quote: '"' | '`'): string {
 /** expiryIndexName is the name of the index on `expires_at` of `table`: `<name>_expires_at_idx`. */
 export function expiryIndexName(table: SqlTable): string {
   return `${table.name}_expires_at_idx`;
+}
+
+/**
+ * indexTable is the table of the store's index, beside the sessions table in the same schema:
+ * `<name>_index`. It holds one row per index entry, `(key_hash, sid, expires_at)`.
+ */
+export function indexTable(table: SqlTable): SqlTable {
+  return { ...table, name: `${table.name}_index` };
+}
+
+/** indexExpiryIndexName is the name of the index on `expires_at` of the index table: `<name>_index_exp_idx`. */
+export function indexExpiryIndexName(table: SqlTable): string {
+  return `${table.name}_index_exp_idx`;
+}
+
+/**
+ * indexKeyHash is what the index table stores for an index key: the 32-byte sha256 of its UTF-8.
+ * A key may be 512 characters of anything, NUL included; its hash fits any primary key (InnoDB's
+ * prefix limits, PostgreSQL's btree row size) and needs no collation, so keys never blur together.
+ */
+export function indexKeyHash(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** GC_BATCH is how many expired rows one gc statement deletes at most, so no statement holds locks long. */
+export const GC_BATCH = 1000;
+
+/**
+ * deleteInBatches calls `deleteBatch` (which deletes up to {@link GC_BATCH} expired rows and says
+ * how many went) until a batch comes back short: then nothing expired is left to collect.
+ */
+export async function deleteInBatches(deleteBatch: () => Promise<number>): Promise<void> {
+  let deleted: number;
+  do deleted = await deleteBatch();
+  while (deleted >= GC_BATCH);
 }
 
 /**

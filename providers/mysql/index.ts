@@ -5,7 +5,19 @@ import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
-import { DEFAULT_TABLE, expiryIndexName, parseTableName, quoteTable, sqlStoreError, type SqlTable } from '../../src/sql-table.ts';
+import {
+  DEFAULT_TABLE,
+  deleteInBatches,
+  expiryIndexName,
+  GC_BATCH,
+  indexExpiryIndexName,
+  indexKeyHash,
+  indexTable,
+  parseTableName,
+  quoteTable,
+  sqlStoreError,
+  type SqlTable,
+} from '../../src/sql-table.ts';
 
 const NAME = 'mysql';
 
@@ -209,11 +221,11 @@ function isDuplicate(err: unknown): boolean {
 
 /** MAX_RECORD is the capacity of a MEDIUMTEXT column in bytes. */
 const MAX_RECORD = 16_777_215;
-const BATCH = 1000;
 
 /**
- * MysqlStore keeps each session as one InnoDB row of `(sid, data, expires_at)`. Every statement is
- * a server-side prepared statement, and every expiry decision uses the application clock
+ * MysqlStore keeps each session as one InnoDB row of `(sid, data, expires_at)`, and each index
+ * entry as one row of `(key_hash, sid, expires_at)` in the index table beside it. Every statement
+ * is a server-side prepared statement, and every expiry decision uses the application clock
  * (`OpenOptions.now`) passed in as a parameter, never the database's `NOW()`.
  */
 export class MysqlStore implements Store {
@@ -221,6 +233,7 @@ export class MysqlStore implements Store {
   private readonly options: MysqlOptions;
   private readonly now: () => number;
   private readonly table: string;
+  private readonly index: string;
   private closed: Promise<void> | undefined;
 
   constructor(pool: Pool, options: MysqlOptions, openOptions: OpenOptions) {
@@ -228,6 +241,7 @@ export class MysqlStore implements Store {
     this.options = options;
     this.now = openOptions.now ?? Date.now;
     this.table = quoteTable(options.table, '`');
+    this.index = quoteTable(indexTable(options.table), '`');
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -295,21 +309,46 @@ export class MysqlStore implements Store {
     }
   }
 
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    await this.run(
+      'indexAdd',
+      `INSERT INTO ${this.index} (key_hash, sid, expires_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = ?`,
+      [indexKeyHash(key), sid, expiresAt, expiresAt],
+    );
+  }
+
+  async indexRemove(key: string, sid: string): Promise<void> {
+    await this.run('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = ? AND sid = ?`, [indexKeyHash(key), sid]);
+  }
+
+  async indexList(key: string): Promise<string[]> {
+    const rows = await this.run<RowDataPacket[]>('indexList', `SELECT sid FROM ${this.index} WHERE key_hash = ? AND expires_at > ?`, [
+      indexKeyHash(key),
+      this.now(),
+    ]);
+    // VARBINARY columns come back as Buffers; ids are ASCII.
+    return rows.map((row) => String(row.sid));
+  }
+
   async count(): Promise<number> {
     const rows = await this.run<RowDataPacket[]>('count', `SELECT COUNT(*) AS n FROM ${this.table} WHERE expires_at > ?`, [this.now()]);
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** clear empties the sessions table, then the index table: two statements, as MySQL deletes from one table at a time. */
   async clear(): Promise<void> {
     await this.run('clear', `DELETE FROM ${this.table}`, []);
+    await this.run('clear', `DELETE FROM ${this.index}`, []);
   }
 
-  /** gc deletes expired rows 1000 at a time through the expiry index, so no statement holds locks long. */
+  /** gc deletes expired sessions, then expired index entries, 1000 rows a statement through each expiry index. */
   async gc(): Promise<void> {
     const now = this.now();
-    for (;;) {
-      const result = await this.run<ResultSetHeader>('gc', `DELETE FROM ${this.table} WHERE expires_at <= ? LIMIT ${BATCH}`, [now]);
-      if (result.affectedRows < BATCH) return;
+    for (const table of [this.table, this.index]) {
+      await deleteInBatches(async () => {
+        const result = await this.run<ResultSetHeader>('gc', `DELETE FROM ${table} WHERE expires_at <= ? LIMIT ${GC_BATCH}`, [now]);
+        return result.affectedRows;
+      });
     }
   }
 
@@ -318,7 +357,7 @@ export class MysqlStore implements Store {
     await this.closed;
   }
 
-  private async run<R extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(action: string, sql: string, params: (string | number)[]): Promise<R> {
+  private async run<R extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(action: string, sql: string, params: (string | number | Buffer)[]): Promise<R> {
     if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', `session/mysql: ${action} after close`);
     try {
       const [result] = await this.db.execute<R>({ sql, timeout: this.options.queryTimeoutMs }, params);
@@ -340,15 +379,27 @@ export class MysqlStore implements Store {
   }
 }
 
-/** createTableSql is the DDL of the sessions table, expiry index inline; CREATE TABLE IF NOT EXISTS is atomic in MySQL. */
-function createTableSql(table: SqlTable): string {
-  return `CREATE TABLE IF NOT EXISTS ${quoteTable(table, '`')} (
+/**
+ * createTableSql is the DDL of the sessions table and the index table, expiry indexes inline;
+ * CREATE TABLE IF NOT EXISTS is atomic in MySQL. schema.sql holds the same.
+ */
+function createTableSql(table: SqlTable): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(table, '`')} (
   sid        VARBINARY(128) NOT NULL,
   data       MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   expires_at BIGINT NOT NULL,
   PRIMARY KEY (sid),
   KEY \`${expiryIndexName(table)}\` (expires_at)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(indexTable(table), '`')} (
+  key_hash   BINARY(32) NOT NULL,
+  sid        VARBINARY(128) NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (key_hash, sid),
+  KEY \`${indexExpiryIndexName(table)}\` (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+  ];
 }
 
 /** onConnection makes every new pooled connection strict and crash-proof before its first statement. */
@@ -361,7 +412,7 @@ function onConnection(connection: PoolConnection): void {
 
 /**
  * provider opens a {@link MysqlStore} on a `mysql2` pool of up to 10 connections (utf8mb4,
- * LOAD DATA LOCAL off): it connects and creates the table if missing, failing within the connect
+ * LOAD DATA LOCAL off): it connects and creates the tables if missing, failing within the connect
  * timeout with an `ERR_SESSION_STORE` error naming the address (never the password).
  */
 export const provider: Provider = {
@@ -388,7 +439,7 @@ export const provider: Provider = {
     const pool = createPool(poolOptions);
     pool.on('connection', onConnection);
     try {
-      await pool.promise().query(createTableSql(options.table));
+      for (const sql of createTableSql(options.table)) await pool.promise().query(sql);
     } catch (err) {
       await pool.promise().end().catch(() => undefined);
       throw sqlStoreError(NAME, `connect to ${address(options)}`, err, options.password);

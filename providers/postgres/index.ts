@@ -7,8 +7,13 @@ import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import {
   DEFAULT_TABLE,
+  deleteInBatches,
   expiryIndexName,
   formatTableName,
+  GC_BATCH,
+  indexExpiryIndexName,
+  indexKeyHash,
+  indexTable,
   parseTableName,
   quoteTable,
   sqlStoreError,
@@ -171,18 +176,18 @@ function address(options: PostgresOptions): string {
   return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
 }
 
-const BATCH = 1000;
-
 /**
- * PostgresStore keeps each session as one row of `(sid, data, expires_at)` and reads every expiry
- * decision from the application clock (`OpenOptions.now`), passed into each statement, so clock
- * skew between the application and the database never expires a session early or keeps it alive.
+ * PostgresStore keeps each session as one row of `(sid, data, expires_at)`, and each index entry
+ * as one row of `(key_hash, sid, expires_at)` in the index table beside it. Every expiry decision
+ * reads the application clock (`OpenOptions.now`), passed into each statement, so clock skew
+ * between the application and the database never expires a session early or keeps it alive.
  */
 export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly options: PostgresOptions;
   private readonly now: () => number;
   private readonly table: string;
+  private readonly index: string;
   private closed: Promise<void> | undefined;
 
   constructor(pool: Pool, options: PostgresOptions, openOptions: OpenOptions) {
@@ -190,6 +195,7 @@ export class PostgresStore implements Store {
     this.options = options;
     this.now = openOptions.now ?? Date.now;
     this.table = quoteTable(options.table, '"');
+    this.index = quoteTable(indexTable(options.table), '"');
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -248,33 +254,62 @@ export class PostgresStore implements Store {
     }
   }
 
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    await this.query(
+      'indexAdd',
+      `INSERT INTO ${this.index} (key_hash, sid, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key_hash, sid) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+      [indexKeyHash(key), sid, expiresAt],
+    );
+  }
+
+  async indexRemove(key: string, sid: string): Promise<void> {
+    await this.query('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = $1 AND sid = $2`, [indexKeyHash(key), sid]);
+  }
+
+  async indexList(key: string): Promise<string[]> {
+    const result = await this.query<{ sid: string }>('indexList', `SELECT sid FROM ${this.index} WHERE key_hash = $1 AND expires_at > $2`, [
+      indexKeyHash(key),
+      this.now(),
+    ]);
+    return result.rows.map((row) => row.sid);
+  }
+
   async count(): Promise<number> {
     const result = await this.query<{ n: string }>('count', `SELECT count(*) AS n FROM ${this.table} WHERE expires_at > $1`, [this.now()]);
     return Number(result.rows[0]?.n ?? 0);
   }
 
+  /** clear empties both tables in one statement (a data-modifying WITH), so it is atomic. */
   async clear(): Promise<void> {
-    await this.query('clear', `DELETE FROM ${this.table}`, []);
+    await this.query('clear', `WITH sessions AS (DELETE FROM ${this.table}) DELETE FROM ${this.index}`, []);
   }
 
-  /** gc deletes expired rows 1000 at a time through the expiry index, so no statement runs long. */
+  /** gc deletes expired sessions, then expired index entries, 1000 rows a statement through each expiry index. */
   async gc(): Promise<void> {
     const now = this.now();
-    for (;;) {
-      const result = await this.query(
-        'gc',
-        `DELETE FROM ${this.table} WHERE sid IN (
-           SELECT sid FROM ${this.table} WHERE expires_at <= $1 LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
-         ) AND expires_at <= $1`,
-        [now],
-      );
-      if ((result.rowCount ?? 0) < BATCH) return;
-    }
+    await deleteInBatches(() => this.deleteExpired(this.table, 'sid', now));
+    await deleteInBatches(() => this.deleteExpired(this.index, 'key_hash, sid', now));
   }
 
   async close(): Promise<void> {
     this.closed ??= this.pool.end().catch(() => undefined);
     await this.closed;
+  }
+
+  /**
+   * deleteExpired deletes up to GC_BATCH rows of `table` (primary key `columns`) that expired by
+   * `now`. SKIP LOCKED lets several processes collect at once without waiting on each other.
+   */
+  private async deleteExpired(table: string, columns: string, now: number): Promise<number> {
+    const result = await this.query(
+      'gc',
+      `DELETE FROM ${table} WHERE (${columns}) IN (
+         SELECT ${columns} FROM ${table} WHERE expires_at <= $1 LIMIT ${GC_BATCH} FOR UPDATE SKIP LOCKED
+       ) AND expires_at <= $1`,
+      [now],
+    );
+    return result.rowCount ?? 0;
   }
 
   private async query<R extends object = object>(action: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
@@ -291,21 +326,34 @@ export class PostgresStore implements Store {
   }
 }
 
-/** createTable creates the table and its expiry index if missing; an advisory lock serialises racing processes. */
+/** createTableSql is the DDL of the sessions table and the index table, each with its expiry index; schema.sql holds the same. */
+function createTableSql(table: SqlTable): string[] {
+  const sessions = quoteTable(table, '"');
+  const index = quoteTable(indexTable(table), '"');
+  return [
+    `CREATE TABLE IF NOT EXISTS ${sessions} (
+       sid        VARCHAR(128) COLLATE "C" PRIMARY KEY,
+       data       TEXT NOT NULL,
+       expires_at BIGINT NOT NULL
+     )`,
+    `CREATE INDEX IF NOT EXISTS "${expiryIndexName(table)}" ON ${sessions} (expires_at)`,
+    `CREATE TABLE IF NOT EXISTS ${index} (
+       key_hash   BYTEA NOT NULL,
+       sid        VARCHAR(128) COLLATE "C" NOT NULL,
+       expires_at BIGINT NOT NULL,
+       PRIMARY KEY (key_hash, sid)
+     )`,
+    `CREATE INDEX IF NOT EXISTS "${indexExpiryIndexName(table)}" ON ${index} (expires_at)`,
+  ];
+}
+
+/** createTable creates the tables and their expiry indexes if missing; an advisory lock serialises racing processes. */
 async function createTable(pool: Pool, options: PostgresOptions): Promise<void> {
-  const table = quoteTable(options.table, '"');
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sessionkit:${formatTableName(options.table)}`]);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${table} (
-         sid        VARCHAR(128) COLLATE "C" PRIMARY KEY,
-         data       TEXT NOT NULL,
-         expires_at BIGINT NOT NULL
-       )`,
-    );
-    await client.query(`CREATE INDEX IF NOT EXISTS "${expiryIndexName(options.table)}" ON ${table} (expires_at)`);
+    for (const sql of createTableSql(options.table)) await client.query(sql);
     await client.query('COMMIT');
     client.release();
   } catch (err) {
@@ -324,7 +372,7 @@ async function sslConfig(options: PostgresOptions): Promise<PoolConfig['ssl']> {
 
 /**
  * provider opens a {@link PostgresStore} on a `pg` pool of up to 10 connections: it connects and
- * creates the table and index if missing, failing within the connect timeout with an
+ * creates the tables and indexes if missing, failing within the connect timeout with an
  * `ERR_SESSION_STORE` error that names `host:port` (never the password) when the server is down.
  */
 export const provider: Provider = {
