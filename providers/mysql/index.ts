@@ -313,17 +313,17 @@ export class MysqlStore implements Store {
     await this.run(
       'indexAdd',
       `INSERT INTO ${this.index} (key_hash, sid, expires_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = ?`,
-      [indexKeyHash(key), sid, expiresAt, expiresAt],
+      [indexKeyHash(NAME, key), sid, expiresAt, expiresAt],
     );
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
-    await this.run('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = ? AND sid = ?`, [indexKeyHash(key), sid]);
+    await this.run('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = ? AND sid = ?`, [indexKeyHash(NAME, key), sid]);
   }
 
   async indexList(key: string): Promise<string[]> {
     const rows = await this.run<RowDataPacket[]>('indexList', `SELECT sid FROM ${this.index} WHERE key_hash = ? AND expires_at > ?`, [
-      indexKeyHash(key),
+      indexKeyHash(NAME, key),
       this.now(),
     ]);
     // VARBINARY columns come back as Buffers; ids are ASCII.

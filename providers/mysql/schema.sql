@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS `sessionkit_sessions` (
 
 -- The index: session ids filed under a key (`user:<id>`, `moved:<sid>`), one row per entry.
 CREATE TABLE IF NOT EXISTS `sessionkit_sessions_index` (
-  key_hash   BINARY(32) NOT NULL,      -- sha256 of the key's UTF-8: any key fits an InnoDB primary key
+  key_hash   BINARY(32) NOT NULL,      -- sha256 of the key's UTF-16LE code units: any key fits a primary key
   sid        VARBINARY(128) NOT NULL,  -- session id filed under the key
   expires_at BIGINT NOT NULL,          -- epoch milliseconds from the application clock
   PRIMARY KEY (key_hash, sid),         -- indexList reads one key's rows through it

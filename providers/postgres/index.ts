@@ -259,17 +259,17 @@ export class PostgresStore implements Store {
       'indexAdd',
       `INSERT INTO ${this.index} (key_hash, sid, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (key_hash, sid) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [indexKeyHash(key), sid, expiresAt],
+      [indexKeyHash(NAME, key), sid, expiresAt],
     );
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
-    await this.query('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = $1 AND sid = $2`, [indexKeyHash(key), sid]);
+    await this.query('indexRemove', `DELETE FROM ${this.index} WHERE key_hash = $1 AND sid = $2`, [indexKeyHash(NAME, key), sid]);
   }
 
   async indexList(key: string): Promise<string[]> {
     const result = await this.query<{ sid: string }>('indexList', `SELECT sid FROM ${this.index} WHERE key_hash = $1 AND expires_at > $2`, [
-      indexKeyHash(key),
+      indexKeyHash(NAME, key),
       this.now(),
     ]);
     return result.rows.map((row) => row.sid);

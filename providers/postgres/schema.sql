@@ -14,7 +14,7 @@ CREATE INDEX IF NOT EXISTS "sessionkit_sessions_expires_at_idx" ON "sessionkit_s
 
 -- The index: session ids filed under a key (`user:<id>`, `moved:<sid>`), one row per entry.
 CREATE TABLE IF NOT EXISTS "sessionkit_sessions_index" (
-  key_hash   BYTEA NOT NULL,                        -- sha256 of the key's UTF-8, 32 bytes
+  key_hash   BYTEA NOT NULL,                        -- sha256 of the key's UTF-16LE code units, 32 bytes
   sid        VARCHAR(128) COLLATE "C" NOT NULL,     -- session id filed under the key
   expires_at BIGINT NOT NULL,                       -- epoch milliseconds from the application clock
   PRIMARY KEY (key_hash, sid)                       -- indexList reads one key's rows through it

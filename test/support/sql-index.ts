@@ -33,6 +33,23 @@ export interface SqlIndexFixture {
 export function describeSqlIndexShared(fixture: SqlIndexFixture): void {
   const { clock } = fixture;
 
+  it('keys that differ only in lone surrogates stay apart (UTF-8 would fold both into U+FFFD)', async function () {
+    const [high, low] = ['user:\ud800', 'user:\udc00'];
+    await fixture.store().indexAdd!(high, 'high', clock + HOUR);
+    await fixture.store().indexAdd!(low, 'low', clock + HOUR);
+    assert.deepEqual(await fixture.store().indexList!(high), ['high']);
+    assert.deepEqual(await fixture.store().indexList!(low), ['low']);
+  });
+
+  it('an empty key or one over 512 characters is refused with ERR_SESSION_INVALID_VALUE', async function () {
+    const store = fixture.store();
+    for (const key of ['', 'k'.repeat(513)]) {
+      await assert.rejects(store.indexAdd!(key, 'x', clock + HOUR), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(store.indexList!(key), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(store.indexRemove!(key, 'x'), { code: 'ERR_SESSION_INVALID_VALUE' });
+    }
+  });
+
   it("clear empties this store's index and leaves another table's index alone", async function () {
     const neighbour = await fixture.open(fixture.newTable());
     try {
