@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
@@ -9,6 +10,9 @@ import { register } from '../../src/registry.ts';
 export const DEFAULT_DATABASE = 'sessionkit';
 /** DEFAULT_COLLECTION is the collection used without `?collection=`: `sessions`. */
 export const DEFAULT_COLLECTION = 'sessions';
+
+/** indexCollectionName names the collection that holds the index of the session collection `collection`: `<collection>_index`. */
+export const indexCollectionName = (collection: string): string => `${collection}_index`;
 
 /**
  * DRIVER_DEFAULTS are the timeouts sessionkit gives the driver unless the URL sets them: a server
@@ -77,6 +81,18 @@ export interface SessionDocument {
   expiresAt: Date;
 }
 
+/**
+ * IndexDocument is one index entry: session `sid` filed under an index key until `expiresAt`.
+ * `key` is the key's digest (see {@link indexDigest}) and `_id` is `<digest>:<sid>`, so filing
+ * the same id again is an upsert of the same document.
+ */
+export interface IndexDocument {
+  _id: string;
+  key: string;
+  sid: string;
+  expiresAt: Date;
+}
+
 type Filter = Record<string, unknown>;
 
 /**
@@ -93,12 +109,45 @@ export interface MongoCollection {
   countDocuments(filter: Filter): Promise<number>;
 }
 
+/**
+ * MongoIndexCollection is the part of the driver's `Collection<IndexDocument>` that the index of
+ * {@link MongoStore} calls; the driver's collection satisfies it, and tests pass an in-process fake.
+ */
+export interface MongoIndexCollection {
+  find(filter: Filter, options?: { projection?: Record<string, 0 | 1> }): { toArray(): Promise<Array<Pick<IndexDocument, 'sid'>>> };
+  updateOne(filter: Filter, update: { $set: Partial<IndexDocument> }, options?: { upsert?: boolean }): Promise<unknown>;
+  deleteOne(filter: Filter): Promise<unknown>;
+  deleteMany(filter: Filter): Promise<unknown>;
+}
+
 /** MongoStoreOptions configure a {@link MongoStore} beyond its collection. */
 export interface MongoStoreOptions {
   /** now returns epoch ms; every expiry decision uses it (default `Date.now`). */
   now?: () => number;
   /** onClose runs once on the first `close()`, e.g. to close the client that owns the collection. */
   onClose?: () => Promise<void>;
+  /**
+   * index is the collection of index entries (`provider.open` uses `<collection>_index`). Without
+   * it the store has no `indexAdd`, `indexRemove` or `indexList`, and the Manager's user-session
+   * features report `ERR_SESSION_UNSUPPORTED`.
+   */
+  index?: MongoIndexCollection;
+}
+
+/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
+const MAX_INDEX_KEY = 512;
+
+/**
+ * indexDigest names an index key by the sha256 of its UTF-16 code units, base64url (43
+ * characters). BSON strings are UTF-8, which folds lone surrogates into one replacement character;
+ * the digest keeps every key apart, and a key is only ever compared as a plain string, never as a
+ * query operator. A key that is not a non-empty string of at most 512 characters is refused.
+ */
+export function indexDigest(key: string): string {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/mongodb: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
+  }
+  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
 }
 
 /** isDuplicateKey tells whether `err` is MongoDB's E11000 duplicate key error, from the server or a bulk write. */
@@ -110,9 +159,17 @@ export function isDuplicateKey(err: unknown): boolean {
  * MongoStore keeps one {@link SessionDocument} per session. Every read filters on
  * `expiresAt > now`, because the TTL monitor deletes expired documents only about once a minute.
  * compareAndSet is a conditional `updateOne`, so 20 racing writers produce exactly one match.
+ * Given an index collection, it also keeps one {@link IndexDocument} per index entry there.
  */
 export class MongoStore implements Store {
+  /** indexAdd files `sid` under `key` with one upsert; present only with an index collection. */
+  readonly indexAdd?: (key: string, sid: string, expiresAt: number) => Promise<void>;
+  /** indexRemove deletes the entry of `sid` under `key`; present only with an index collection. */
+  readonly indexRemove?: (key: string, sid: string) => Promise<void>;
+  /** indexList finds the live entries of `key` through its index; present only with an index collection. */
+  readonly indexList?: (key: string) => Promise<string[]>;
   private readonly now: () => number;
+  private readonly index: MongoIndex | undefined;
   private onClose: (() => Promise<void>) | undefined;
 
   constructor(
@@ -121,6 +178,12 @@ export class MongoStore implements Store {
   ) {
     this.now = options.now ?? Date.now;
     this.onClose = options.onClose;
+    if (options.index) {
+      const index = (this.index = new MongoIndex(options.index, this.now));
+      this.indexAdd = (key, sid, expiresAt) => index.add(key, sid, expiresAt);
+      this.indexRemove = (key, sid) => index.remove(key, sid);
+      this.indexList = (key) => index.list(key);
+    }
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -213,19 +276,22 @@ export class MongoStore implements Store {
     }
   }
 
-  /** clear empties this store's collection, which holds nothing but sessions. */
+  /** clear empties this store's collection, which holds nothing but sessions, and its index collection. */
   async clear(): Promise<void> {
     try {
       await this.collection.deleteMany({});
+      await this.index?.collection.deleteMany({});
     } catch (cause) {
       throw storeError('mongodb', 'clear', cause);
     }
   }
 
-  /** gc deletes expired documents now instead of waiting for the TTL monitor's next pass. */
+  /** gc deletes expired sessions and index entries now instead of waiting for the TTL monitor's next pass. */
   async gc(): Promise<void> {
+    const expired = { expiresAt: { $lte: new Date(this.now()) } };
     try {
-      await this.collection.deleteMany({ expiresAt: { $lte: new Date(this.now()) } });
+      await this.collection.deleteMany(expired);
+      await this.index?.collection.deleteMany(expired);
     } catch (cause) {
       throw storeError('mongodb', 'gc', cause);
     }
@@ -242,13 +308,58 @@ export class MongoStore implements Store {
   }
 }
 
+/**
+ * MongoIndex keeps the index entries of a {@link MongoStore}, one {@link IndexDocument} each, in
+ * their own collection: a TTL index on `expiresAt` removes them, an index on `key` serves the
+ * listing, and every call is one request. Each id is its own document, so concurrent adds under
+ * one key never contend; reads filter on `expiresAt > now` like the sessions.
+ */
+class MongoIndex {
+  constructor(
+    readonly collection: MongoIndexCollection,
+    private readonly now: () => number,
+  ) {}
+
+  async add(key: string, sid: string, expiresAt: number): Promise<void> {
+    const digest = indexDigest(key);
+    assertValidId(sid, 'mongodb');
+    if (expiresAt <= this.now()) return this.remove(key, sid);
+    try {
+      const update = { $set: { key: digest, sid, expiresAt: new Date(expiresAt) } };
+      await this.collection.updateOne({ _id: `${digest}:${sid}` }, update, { upsert: true });
+    } catch (cause) {
+      throw storeError('mongodb', 'indexAdd', cause);
+    }
+  }
+
+  async remove(key: string, sid: string): Promise<void> {
+    const digest = indexDigest(key);
+    assertValidId(sid, 'mongodb');
+    try {
+      await this.collection.deleteOne({ _id: `${digest}:${sid}` });
+    } catch (cause) {
+      throw storeError('mongodb', 'indexRemove', cause);
+    }
+  }
+
+  async list(key: string): Promise<string[]> {
+    const digest = indexDigest(key);
+    try {
+      const docs = await this.collection.find({ key: digest, expiresAt: { $gt: new Date(this.now()) } }, { projection: { sid: 1 } }).toArray();
+      return docs.map((doc) => doc.sid);
+    } catch (cause) {
+      throw storeError('mongodb', 'indexList', cause);
+    }
+  }
+}
+
 interface MongoClientLike {
   connect(): Promise<unknown>;
   close(): Promise<void>;
   on(event: 'error', listener: (err: unknown) => void): unknown;
   db(name: string): {
-    collection(name: string): MongoCollection & {
-      createIndex(spec: Record<string, 1>, options: { expireAfterSeconds: number; name: string }): Promise<string>;
+    collection<T>(name: string): T & {
+      createIndex(spec: Record<string, 1>, options: { expireAfterSeconds?: number; name: string }): Promise<string>;
     };
   };
 }
@@ -268,10 +379,14 @@ function scrub(message: string, secret: string | undefined): string {
   return secret ? message.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : message;
 }
 
+/** TTL is the options of the TTL index on `expiresAt`: documents go once their expiry has passed. */
+const TTL = { expireAfterSeconds: 0, name: 'expiresAt_ttl' };
+
 /**
  * provider opens a {@link MongoStore}: it loads the `mongodb` driver, connects (failing within
  * about 3 s when no server answers, naming the address but never the password), and creates the
- * TTL index `expiresAt_ttl` (`expireAfterSeconds: 0`) if it is missing.
+ * indexes it relies on if they are missing: the TTL index `expiresAt_ttl` (`expireAfterSeconds: 0`)
+ * on the session collection and on its index collection `<collection>_index`, and `key` there.
  */
 export const provider: Provider = {
   async open(config: string, options: OpenOptions): Promise<Store> {
@@ -287,9 +402,15 @@ export const provider: Provider = {
     client.on('error', () => undefined);
     try {
       await client.connect();
-      const collection = client.db(parsed.database).collection(parsed.collection);
-      await collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
-      return new MongoStore(collection, { now: options.now, onClose: () => client.close() });
+      const db = client.db(parsed.database);
+      const collection = db.collection<MongoCollection>(parsed.collection);
+      const index = db.collection<MongoIndexCollection>(indexCollectionName(parsed.collection));
+      await Promise.all([
+        collection.createIndex({ expiresAt: 1 }, TTL),
+        index.createIndex({ expiresAt: 1 }, TTL),
+        index.createIndex({ key: 1 }, { name: 'key' }),
+      ]);
+      return new MongoStore(collection, { now: options.now, index, onClose: () => client.close() });
     } catch (cause) {
       await client.close().catch(() => undefined);
       const detail = scrub(cause instanceof Error ? cause.message : String(cause), password);
