@@ -82,11 +82,11 @@ export interface SessionDocument {
 }
 
 /**
- * IndexDocument is one index entry: session `sid` filed under an index key until `expiresAt`.
+ * IndexEntryDocument is one index entry: session `sid` filed under an index key until `expiresAt`.
  * `key` is the key's digest (see {@link indexDigest}) and `_id` is `<digest>:<sid>`, so filing
  * the same id again is an upsert of the same document.
  */
-export interface IndexDocument {
+export interface IndexEntryDocument {
   _id: string;
   key: string;
   sid: string;
@@ -110,12 +110,12 @@ export interface MongoCollection {
 }
 
 /**
- * MongoIndexCollection is the part of the driver's `Collection<IndexDocument>` that the index of
+ * MongoIndexCollection is the part of the driver's `Collection<IndexEntryDocument>` that the index of
  * {@link MongoStore} calls; the driver's collection satisfies it, and tests pass an in-process fake.
  */
 export interface MongoIndexCollection {
-  find(filter: Filter, options?: { projection?: Record<string, 0 | 1> }): { toArray(): Promise<Array<Pick<IndexDocument, 'sid'>>> };
-  updateOne(filter: Filter, update: { $set: Partial<IndexDocument> }, options?: { upsert?: boolean }): Promise<unknown>;
+  find(filter: Filter, options?: { projection?: Record<string, 0 | 1> }): { toArray(): Promise<Array<Pick<IndexEntryDocument, 'sid'>>> };
+  updateOne(filter: Filter, update: { $set: Partial<IndexEntryDocument> }, options?: { upsert?: boolean }): Promise<unknown>;
   deleteOne(filter: Filter): Promise<unknown>;
   deleteMany(filter: Filter): Promise<unknown>;
 }
@@ -159,7 +159,7 @@ export function isDuplicateKey(err: unknown): boolean {
  * MongoStore keeps one {@link SessionDocument} per session. Every read filters on
  * `expiresAt > now`, because the TTL monitor deletes expired documents only about once a minute.
  * compareAndSet is a conditional `updateOne`, so 20 racing writers produce exactly one match.
- * Given an index collection, it also keeps one {@link IndexDocument} per index entry there.
+ * Given an index collection, it also keeps one {@link IndexEntryDocument} per index entry there.
  */
 export class MongoStore implements Store {
   /** indexAdd files `sid` under `key` with one upsert; present only with an index collection. */
@@ -309,7 +309,7 @@ export class MongoStore implements Store {
 }
 
 /**
- * MongoIndex keeps the index entries of a {@link MongoStore}, one {@link IndexDocument} each, in
+ * MongoIndex keeps the index entries of a {@link MongoStore}, one {@link IndexEntryDocument} each, in
  * their own collection: a TTL index on `expiresAt` removes them, an index on `key` serves the
  * listing, and every call is one request. Each id is its own document, so concurrent adds under
  * one key never contend; reads filter on `expiresAt > now` like the sessions.

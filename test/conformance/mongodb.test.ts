@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenOptions, Provider, Store } from 'sessionkit';
-import { MongoStore, provider, type IndexDocument } from 'sessionkit/providers/mongodb';
+import { MongoStore, provider, type IndexEntryDocument } from 'sessionkit/providers/mongodb';
 import { describeManager, describeStore } from 'sessionkit/testing';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
 import { requireEnvServer } from '../support/servers.ts';
@@ -11,7 +11,7 @@ const requires: (keyof Store)[] = ['compareAndSet', 'touch', 'regenerate', 'coun
 /** openFake opens a MongoStore over a fake session collection and a fake index collection sharing one clock. */
 function openFake(options: OpenOptions): MongoStore {
   const now = options.now ?? Date.now;
-  return new MongoStore(new FakeMongoCollection(now), { now, index: new FakeMongoCollection<IndexDocument>(now) });
+  return new MongoStore(new FakeMongoCollection(now), { now, index: new FakeMongoCollection<IndexEntryDocument>(now) });
 }
 
 /** fakeProvider hands the Manager a store over the fakes, each manager its own collections. */

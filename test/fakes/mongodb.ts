@@ -1,6 +1,6 @@
 /**
  * FakeMongoCollection is an in-process stand-in for the driver's `Collection<SessionDocument>`
- * and `Collection<IndexDocument>`, implementing exactly the calls `MongoStore` makes on each. No
+ * and `Collection<IndexEntryDocument>`, implementing exactly the calls `MongoStore` makes on each. No
  * MongoDB server is available to this project's tests, so each method reproduces the documented
  * server behaviour it relies on:
  *
@@ -95,7 +95,7 @@ function project<T extends FakeDocument>(doc: T, projection: Projection | undefi
 
 /**
  * FakeMongoCollection: see the module comment for the driver behaviour each method reproduces.
- * `T` is the document shape: {@link SessionDocument} by default, `IndexDocument` for an index collection.
+ * `T` is the document shape: {@link SessionDocument} by default, `IndexEntryDocument` for an index collection.
  */
 export class FakeMongoCollection<T extends FakeDocument = SessionDocument> {
   /** docs is the collection's content, keyed by `_id`; tests may inspect it. */

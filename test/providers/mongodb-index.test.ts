@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { Collection } from 'mongodb';
 import { createManager, generateId, isSessionError } from 'sessionkit';
-import { indexCollectionName, indexDigest, MongoStore, type IndexDocument, type MongoIndexCollection } from 'sessionkit/providers/mongodb';
+import { indexCollectionName, indexDigest, MongoStore, type IndexEntryDocument, type MongoIndexCollection } from 'sessionkit/providers/mongodb';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
 
 // The driver's collection must satisfy the interface the index is written against.
-const driverIndexCollectionFits = (c: Collection<IndexDocument>): MongoIndexCollection => c;
+const driverIndexCollectionFits = (c: Collection<IndexEntryDocument>): MongoIndexCollection => c;
 void driverIndexCollectionFits;
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -14,12 +14,12 @@ const HOUR = 3_600_000;
 describe('mongodb index over the fake driver', function () {
   let now = T0;
   let sessions: FakeMongoCollection;
-  let index: FakeMongoCollection<IndexDocument>;
+  let index: FakeMongoCollection<IndexEntryDocument>;
   let store: MongoStore;
   beforeEach(function () {
     now = T0;
     sessions = new FakeMongoCollection(() => now);
-    index = new FakeMongoCollection<IndexDocument>(() => now);
+    index = new FakeMongoCollection<IndexEntryDocument>(() => now);
     store = new MongoStore(sessions, { now: () => now, index });
   });
 
