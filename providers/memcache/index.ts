@@ -9,6 +9,16 @@ import {
 } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId, MAX_ID_LENGTH } from '../../src/id.ts';
+import {
+  addEntry,
+  entriesDocument,
+  type IndexDocument,
+  type IndexEntries,
+  indexDocumentKey,
+  listEntries,
+  readEntries,
+  removeEntry,
+} from '../../src/index-document.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
@@ -179,8 +189,10 @@ interface Item {
 /**
  * MemcacheStore keeps each session as one memcached item `prefix + sid` with native expiry. It
  * speaks memcached's binary protocol through memjs's request layer so that it can read CAS tokens:
- * `compareAndSet` is `add` for a missing record and a CAS-guarded `set` otherwise. memcached
- * cannot list keys, so there is no `count` or `clear`; it expires items itself, so there is no `gc`.
+ * `compareAndSet` is `add` for a missing record and a CAS-guarded `set` otherwise. Each index key
+ * is one item `prefix + "index:" + sha256(key)` holding the JSON object `{ sid: expiresAt }`,
+ * changed by a CAS loop and expiring with its latest entry. memcached cannot list keys, so there
+ * is no `count` or `clear`; it expires items itself, so there is no `gc`.
  */
 export class MemcacheStore implements Store {
   private closed = false;
@@ -256,6 +268,21 @@ export class MemcacheStore implements Store {
     await this.remove(this.key(oldSid), 'regenerate');
   }
 
+  /** indexAdd is `GET` + a CAS-guarded `SET` (or `ADD` for a new index key), retried on conflict. */
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    await addEntry(NAME, this.indexDocument(key, 'indexAdd'), sid, expiresAt, () => this.now());
+  }
+
+  /** indexRemove is `GET` + a CAS-guarded `SET`, or `DELETE` once the last entry goes; a missing entry is one `GET`. */
+  async indexRemove(key: string, sid: string): Promise<void> {
+    await removeEntry(NAME, this.indexDocument(key, 'indexRemove'), sid, () => this.now());
+  }
+
+  /** indexList is one `GET`; expired entries are left out by the store's clock. */
+  async indexList(key: string): Promise<string[]> {
+    return listEntries(this.indexDocument(key, 'indexList'), () => this.now());
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -271,10 +298,42 @@ export class MemcacheStore implements Store {
     return this.options.prefix + sid;
   }
 
-  private async read(sid: string, action: string): Promise<Item | undefined> {
-    const response = await this.request(action, OP.get, this.key(sid), '', '');
+  private read(sid: string, action: string): Promise<Item | undefined> {
+    return this.readKey(this.key(sid), action);
+  }
+
+  private async readKey(key: string, action: string): Promise<Item | undefined> {
+    const response = await this.request(action, OP.get, key, '', '');
     if (this.expect(action, response, [STATUS.ok, STATUS.notFound]) === STATUS.notFound) return undefined;
     return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
+  }
+
+  /**
+   * indexDocument gives the CAS loop of src/index-document.ts its access to the item of one index
+   * key. A conflict (the item appeared, changed or went away) reads as `false`; the writes are
+   * conditional, so they are sent once, like compareAndSet's.
+   */
+  private indexDocument(indexKey: string, action: string): IndexDocument<Buffer> {
+    const key = indexDocumentKey(NAME, this.options.prefix, indexKey);
+    const write = async (opcode: number, entries: IndexEntries, expiresAt: number, cas?: Buffer) => {
+      // The latest entry is in the future; should the clock pass it meanwhile, one second is harmless: reads filter entries.
+      const exptime = memcachedExpiry(expiresAt, this.now()) ?? 1;
+      const value = this.encode(key, JSON.stringify(entriesDocument(entries)), 'an index entry list');
+      const response = await this.request(action, opcode, key, storeExtras(exptime), value, cas, NO_RETRY);
+      return this.expect(action, response, [STATUS.ok, STATUS.notFound, STATUS.exists, STATUS.notStored]) === STATUS.ok;
+    };
+    return {
+      read: async () => {
+        const item = await this.readKey(key, action);
+        return item && { entries: readEntries(parseJson(item.value)), cas: item.cas };
+      },
+      create: (entries, expiresAt) => write(OP.add, entries, expiresAt),
+      replace: (entries, expiresAt, cas) => write(OP.set, entries, expiresAt, cas),
+      remove: async (cas) => {
+        const response = await this.request(action, OP.delete, key, '', '', cas, NO_RETRY);
+        return this.expect(action, response, [STATUS.ok, STATUS.notFound, STATUS.exists]) === STATUS.ok;
+      },
+    };
   }
 
   private async remove(key: string, action: string): Promise<void> {
@@ -283,9 +342,9 @@ export class MemcacheStore implements Store {
   }
 
   /** encode refuses a record memcached would reject, before anything is sent or overwritten. */
-  private encode(key: string, record: string): Buffer {
-    const value = Buffer.from(record, 'utf8');
-    if (value.length + key.length + ITEM_OVERHEAD_BYTES > MAX_ITEM_BYTES) throw tooLarge(value.length);
+  private encode(key: string, text: string, what = 'a record'): Buffer {
+    const value = Buffer.from(text, 'utf8');
+    if (value.length + key.length + ITEM_OVERHEAD_BYTES > MAX_ITEM_BYTES) throw tooLarge(`${what} of ${value.length} bytes`);
     return value;
   }
 
@@ -340,10 +399,19 @@ function storeExtras(exptime: number): Buffer {
   return Buffer.concat([uint32(0), uint32(exptime)]);
 }
 
-function tooLarge(bytes?: number): SessionError {
+/** parseJson reads a stored index item; one that is not JSON reads as `undefined`, which holds no entries. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function tooLarge(what = 'the record'): SessionError {
   return new SessionError(
     'ERR_SESSION_TOO_LARGE',
-    `session/memcache: ${bytes === undefined ? 'the record' : `a record of ${bytes} bytes`} does not fit memcached's 1 MB item limit (${MAX_ITEM_BYTES} bytes with key and item header)`,
+    `session/memcache: ${what} does not fit memcached's 1 MB item limit (${MAX_ITEM_BYTES} bytes with key and item header)`,
   );
 }
 
