@@ -1,6 +1,16 @@
 import { configError, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
+import {
+  addEntry,
+  entriesDocument,
+  INDEX_DOCUMENT_PATTERN,
+  type IndexDocument,
+  indexDocumentKey,
+  listEntries,
+  readEntries,
+  removeEntry,
+} from '../../src/index-document.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
@@ -167,15 +177,18 @@ export interface SessionDocument {
   record: string;
 }
 
+/** IndexDocumentBody is the JSON body of one index document: each session id filed under the key, with its entry's expiry in epoch ms. */
+export type IndexDocumentBody = Record<string, number>;
+
 /**
  * CouchbaseCollection is the part of the SDK's `Collection` that {@link CouchbaseStore} calls; the
  * SDK's collection satisfies it, and tests pass an in-process fake. CAS values are opaque.
  */
 export interface CouchbaseCollection {
   get(key: string, options?: { withExpiry?: boolean }): Promise<{ content: unknown; cas: unknown; expiryTime?: number }>;
-  insert(key: string, value: SessionDocument, options?: { expiry?: Date }): Promise<{ cas: unknown }>;
+  insert(key: string, value: SessionDocument | IndexDocumentBody, options?: { expiry?: Date }): Promise<{ cas: unknown }>;
   upsert(key: string, value: SessionDocument, options?: { expiry?: Date }): Promise<{ cas: unknown }>;
-  replace(key: string, value: SessionDocument, options?: { expiry?: Date; cas?: any }): Promise<{ cas: unknown }>;
+  replace(key: string, value: SessionDocument | IndexDocumentBody, options?: { expiry?: Date; cas?: any }): Promise<{ cas: unknown }>;
   remove(key: string, options?: { cas?: any }): Promise<unknown>;
   touch(key: string, expiry: Date): Promise<unknown>;
 }
@@ -209,6 +222,9 @@ export function couchbaseError(err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name;
 }
 
+/** CONFLICT_ERRORS are what a CAS-guarded write rejects with when another writer got there first. */
+const CONFLICT_ERRORS = ['DocumentExistsError', 'DocumentNotFoundError', 'CasMismatchError'];
+
 const QUERY_SETUP_ERRORS = ['IndexNotFoundError', 'PlanningFailureError', 'ServiceNotAvailableError', 'FeatureNotAvailableError'];
 
 /** keyspaceOf quotes bucket, scope and collection for SQL++; the default collection is the bucket alone. */
@@ -222,7 +238,9 @@ export function keyspaceOf(bucket: string, scope: string, collection: string): s
  * applies). The server hides expired documents from reads, at one-second resolution; a `Date` is
  * floored to the second, so a record never outlives its `expiresAt` by the server's clock.
  * compareAndSet uses CAS; count and clear use SQL++ with `request_plus` consistency and need the
- * query service and an index on the keyspace (`CREATE PRIMARY INDEX ON <keyspace>`).
+ * query service and an index on the keyspace (`CREATE PRIMARY INDEX ON <keyspace>`). Each index
+ * key is one document `{ sid: expiresAt }` under `prefix + "index:" + sha256(key)`, changed by a
+ * CAS loop and expiring with its latest entry.
  */
 export class CouchbaseStore implements Store {
   private readonly now: () => number;
@@ -288,7 +306,7 @@ export class CouchbaseStore implements Store {
       else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
       return true;
     } catch (cause) {
-      if (['DocumentExistsError', 'DocumentNotFoundError', 'CasMismatchError'].some((name) => couchbaseError(cause, name))) return false;
+      if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
       throw storeError('couchbase', 'compareAndSet', cause);
     }
   }
@@ -339,12 +357,42 @@ export class CouchbaseStore implements Store {
     }
   }
 
-  /** count runs `SELECT RAW COUNT(*)` over this store's keys whose expiration is still ahead. */
+  /** indexAdd is `get` + a CAS-guarded `replace` (or `insert` for a new index key), retried on conflict. */
+  async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
+    try {
+      await addEntry('couchbase', this.indexDocument(key), sid, expiresAt, this.now);
+    } catch (cause) {
+      throw storeError('couchbase', 'indexAdd', cause);
+    }
+  }
+
+  /** indexRemove is `get` + a CAS-guarded `replace`, or `remove` once the last entry goes; a missing entry is one `get`. */
+  async indexRemove(key: string, sid: string): Promise<void> {
+    try {
+      await removeEntry('couchbase', this.indexDocument(key), sid, this.now);
+    } catch (cause) {
+      throw storeError('couchbase', 'indexRemove', cause);
+    }
+  }
+
+  /** indexList is one `get`; expired entries are left out by the store's clock. */
+  async indexList(key: string): Promise<string[]> {
+    try {
+      return await listEntries(this.indexDocument(key), this.now);
+    } catch (cause) {
+      throw storeError('couchbase', 'indexList', cause);
+    }
+  }
+
+  /**
+   * count runs `SELECT RAW COUNT(*)` over this store's session keys whose expiration is still
+   * ahead; the key range ends before `prefix + "index:"`, so index documents are never counted.
+   */
   async count(): Promise<number> {
     const statement =
       `SELECT RAW COUNT(*) FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` +
       'AND REGEXP_CONTAINS(META(d).id, $pattern) AND META(d).expiration > $now';
-    const rows = await this.run('count', statement, { ...this.keyRange(), now: Math.floor(this.now() / 1000) });
+    const rows = await this.run('count', statement, { ...this.keyRange(false), now: Math.floor(this.now() / 1000) });
     const n = rows[0];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
       throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: count failed: the query returned no count');
@@ -352,11 +400,11 @@ export class CouchbaseStore implements Store {
     return n;
   }
 
-  /** clear deletes every document whose key is this store's prefix followed by a session id. */
+  /** clear deletes, in one statement, every document whose key is this store's prefix followed by a session id or an index document name. */
   async clear(): Promise<void> {
     const statement =
       `DELETE FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` + 'AND REGEXP_CONTAINS(META(d).id, $pattern)';
-    await this.run('clear', statement, this.keyRange());
+    await this.run('clear', statement, this.keyRange(true));
   }
 
   async close(): Promise<void> {
@@ -373,12 +421,45 @@ export class CouchbaseStore implements Store {
   /**
    * keyRange selects this store's keys: ids are lowercase hex, all below `g`, so the range
    * `[prefix, prefix + 'g')` can use the index, and the anchored pattern makes the match exact.
+   * With `withIndex` it also selects the index documents, `prefix + "index:…"`, which sort below
+   * `prefix + "index;"`.
    */
-  private keyRange(): Record<string, string> {
+  private keyRange(withIndex: boolean): Record<string, string> {
+    const prefix = this.prefix.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
     return {
       lo: this.prefix,
-      hi: `${this.prefix}g`,
-      pattern: `^${this.prefix.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[0-9a-f]{32,128}$`,
+      hi: withIndex ? `${this.prefix}index;` : `${this.prefix}g`,
+      pattern: withIndex ? `^${prefix}(?:[0-9a-f]{32,128}|${INDEX_DOCUMENT_PATTERN})$` : `^${prefix}[0-9a-f]{32,128}$`,
+    };
+  }
+
+  /**
+   * indexDocument gives the CAS loop of src/index-document.ts its access to the document of one
+   * index key. Its expiry is the latest entry's, rounded up to the second so that the document never
+   * goes before a live entry; a conflict (the document appeared, changed or went away) reads as `false`.
+   */
+  private indexDocument(indexKey: string): IndexDocument<unknown> {
+    const key = indexDocumentKey('couchbase', this.prefix, indexKey);
+    const expiry = (expiresAt: number) => new Date(Math.ceil(expiresAt / 1000) * 1000);
+    const conflict = (cause: unknown) => {
+      if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
+      throw cause;
+    };
+    const written = () => true;
+    return {
+      read: async () => {
+        try {
+          const { content, cas } = await this.collection.get(key);
+          return { entries: readEntries(content), cas };
+        } catch (cause) {
+          if (couchbaseError(cause, 'DocumentNotFoundError')) return undefined;
+          throw cause;
+        }
+      },
+      create: (entries, expiresAt) => this.collection.insert(key, entriesDocument(entries), { expiry: expiry(expiresAt) }).then(written, conflict),
+      replace: (entries, expiresAt, cas) =>
+        this.collection.replace(key, entriesDocument(entries), { expiry: expiry(expiresAt), cas }).then(written, conflict),
+      remove: (cas) => this.collection.remove(key, { cas }).then(written, conflict),
     };
   }
 

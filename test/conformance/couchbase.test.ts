@@ -1,20 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import type { OpenOptions, Provider, Store } from 'sessionkit';
 import { CouchbaseStore, provider } from 'sessionkit/providers/couchbase';
-import { describeStore } from 'sessionkit/testing';
+import { describeManager, describeStore } from 'sessionkit/testing';
 import { FakeCouchbase } from '../fakes/couchbase.ts';
 import { requireEnvServer } from '../support/servers.ts';
+
+/** REQUIRES lists every optional method CouchbaseStore has; it has no gc, the server expires documents. */
+const REQUIRES: (keyof Store)[] = ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'indexAdd', 'indexRemove', 'indexList', 'close'];
 
 // No Couchbase server is available to this project's CI: the contract runs over an in-process
 // fake of the SDK calls CouchbaseStore makes (test/fakes/couchbase.ts). The suite's fake clock
 // drives both the store and the fake's expiry, which has the server's one-second resolution.
-describeStore('couchbase (fake driver)', {
-  clock: 'fake',
-  expiryResolution: 1000,
-  open: async (options) => {
-    const fake = new FakeCouchbase(options.now);
-    return new CouchbaseStore(fake.collection, { query: fake.query, keyspace: '`sessions`', now: options.now });
-  },
-});
+const openFake = async (options: OpenOptions) => {
+  const fake = new FakeCouchbase(options.now);
+  return new CouchbaseStore(fake.collection, { query: fake.query, keyspace: '`sessions`', now: options.now });
+};
+
+describeStore('couchbase (fake driver)', { clock: 'fake', expiryResolution: 1000, requires: REQUIRES, open: openFake });
+
+// The Manager flow over the same fake, on real time; the fake stands in for the registered
+// provider, whose `open` would connect to a cluster.
+const fakeProvider: Provider = { open: (_config, options) => openFake(options) };
+describeManager('couchbase (fake driver)', { options: () => ({ provider: fakeProvider }) });
 
 describe('couchbase (cluster at SESSIONKIT_TEST_COUCHBASE_URL)', function () {
   let url = '';
@@ -26,5 +33,6 @@ describe('couchbase (cluster at SESSIONKIT_TEST_COUCHBASE_URL)', function () {
   });
 
   // The server expires documents by its own clock, so this row runs on real time.
-  describeStore('couchbase (server)', { clock: 'real', expiryResolution: 1000, open: (options) => provider.open(url, options) });
+  describeStore('couchbase (server)', { clock: 'real', expiryResolution: 1000, requires: REQUIRES, open: (options) => provider.open(url, options) });
+  describeManager('couchbase (server)', { options: () => ({ provider: 'couchbase', providerConfig: url }) });
 });

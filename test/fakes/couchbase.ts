@@ -19,13 +19,19 @@
  *   remove → `DocumentNotFoundError`, insert succeeds). `upsert` and `replace` without `expiry`
  *   reset it to none, as the server does unless `preserveExpiry` is set.
  * - documents are JSON: a value is stored as its JSON text and `get` returns a fresh parse;
- *   `get(key, { withExpiry: true })` also returns `expiryTime` in epoch seconds (0: none).
+ *   `get(key, { withExpiry: true })` also returns `expiryTime` in epoch seconds (0: none). The
+ *   server does not care what a document holds, so index documents (`{ sid: expiresAt }`) go
+ *   through the same calls, with the same CAS and expiry rules, as session documents; nothing was
+ *   added to model them.
  * - `query(statement, { parameters, scanConsistency })`: only the two statements the store sends
  *   are understood (count and delete over a key range, an anchored key pattern and, for count,
- *   `META(d).expiration > $now`); `request_plus` is required, since without it the index may not
- *   yet hold recent writes. With `primaryIndex = false` it rejects with `PlanningFailureError`, as
- *   the query service does when no index covers the keyspace. The statement text itself is SQL++
- *   that only a real server can check.
+ *   `META(d).expiration > $now`). Range and pattern are parameters applied as given, the range by
+ *   string comparison of the (ASCII) keys and the pattern as a JavaScript RegExp: the store sends
+ *   only classes, counted repeats, `(?:…|…)` and `^…$`, which the server's RE2 reads the same way.
+ *   `request_plus` is required, since without it the index may not yet hold recent writes. With
+ *   `primaryIndex = false` it rejects with `PlanningFailureError`, as the query service does when
+ *   no index covers the keyspace. The statement text itself is SQL++ that only a real server can
+ *   check.
  * - `down = true` makes every call reject with `UnambiguousTimeoutError`, as when the cluster is
  *   unreachable; setting it back lets calls succeed again (the SDK reconnects by itself).
  */
@@ -37,7 +43,7 @@ import {
   PlanningFailureError,
   UnambiguousTimeoutError,
 } from 'couchbase';
-import type { CouchbaseCollection, CouchbaseQuery, SessionDocument } from 'sessionkit/providers/couchbase';
+import type { CouchbaseCollection, CouchbaseQuery, IndexDocumentBody, SessionDocument } from 'sessionkit/providers/couchbase';
 
 /** FakeCas is an opaque CAS value, as the SDK's `Cas` is. */
 export class FakeCas {
@@ -175,7 +181,7 @@ export class FakeCouchbase {
     if (!(cas instanceof FakeCas) || cas.value !== doc.cas.value) throw new CasMismatchError();
   }
 
-  private write(key: string, value: SessionDocument, expiry: number): FakeCas {
+  private write(key: string, value: SessionDocument | IndexDocumentBody, expiry: number): FakeCas {
     const cas = this.nextCas();
     this.docs.set(key, { json: JSON.stringify(value), cas, expiry });
     return cas;
