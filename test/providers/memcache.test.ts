@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Store } from 'sessionkit';
 import {
   MAX_ITEM_BYTES,
@@ -10,14 +9,14 @@ import {
   parseConfig,
   provider,
 } from 'sessionkit/providers/memcache';
-import { errorOf, freePort, rejectsWithin, startProxy } from '../support/faults.ts';
+import { configRefusal, expectOutageRecovery, freePort, rejectsWithin, startProxy } from '../support/faults.ts';
 import { requireServer } from '../support/servers.ts';
 
 const PASSWORD = 'S3cr3t-Pw';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const configErrorOf = (config: string) => errorOf(() => parseConfig(config), `parseConfig(${JSON.stringify(config)})`);
+const refuses = configRefusal('memcache', parseConfig, [PASSWORD]);
 
 describe('memcache parseConfig', function () {
   const defaults = { prefix: 'session:', timeoutMs: 1000, retries: 2 };
@@ -77,10 +76,7 @@ describe('memcache parseConfig', function () {
   ];
   for (const [config, pattern] of rejected) {
     it(`parseConfig rejects ${JSON.stringify(config)} naming the key`, function () {
-      const err = configErrorOf(config);
-      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG');
-      assert.match(err.message, /^session\/memcache: /);
-      assert.match(err.message, pattern);
+      refuses(config, pattern);
     });
   }
 
@@ -100,9 +96,7 @@ describe('memcache parseConfig', function () {
       `memcache://u:${PASSWORD}%zz@h:11211`,
       `memcache://:${PASSWORD}@h:11211`,
     ]) {
-      const err = configErrorOf(config);
-      assert.equal(err.code, 'ERR_SESSION_PROVIDER_CONFIG', config);
-      assert.doesNotMatch(err.message, new RegExp(PASSWORD), config);
+      refuses(config);
     }
   });
 });
@@ -150,13 +144,14 @@ describe('memcache open failures', function () {
   });
 
   it('open fails within its timeout when the server accepts but never answers', async function () {
-    const hole = await blackHole();
+    const hole = await startProxy(11211);
+    hole.mute();
     try {
       const started = Date.now();
       await assert.rejects(provider.open(`memcache://127.0.0.1:${hole.port}?timeout=300ms`, { maxLifetime: HOUR }), /session\/memcache: cannot reach memcached at 127\.0\.0\.1/);
       assert.ok(Date.now() - started < 3000, 'open took too long');
     } finally {
-      await hole.close();
+      await hole.stop();
     }
   });
 });
@@ -307,21 +302,7 @@ describe('memcache against 127.0.0.1:11211', function () {
     const proxy = await startProxy(11211);
     const outage = await provider.open(`memcache://127.0.0.1:${proxy.port}?prefix=${prefix}&timeout=500ms`, { maxLifetime: HOUR });
     try {
-      const id = sid();
-      await outage.set(id, 'before', later());
-      await proxy.stop();
-      const started = Date.now();
-      await assert.rejects(outage.get(id), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'ERR_SESSION_STORE');
-        assert.match(err.message, /^session\/memcache: get failed/);
-        return true;
-      });
-      await assert.rejects(outage.set(id, 'during', later()), { code: 'ERR_SESSION_STORE' });
-      assert.ok(Date.now() - started < 5000, 'calls during the outage took too long');
-      await proxy.start();
-      assert.equal(await outage.get(id), 'before');
-      await outage.set(id, 'after', later());
-      assert.equal(await outage.get(id), 'after');
+      await expectOutageRecovery(proxy, { store: outage, failure: /^session\/memcache: (get|set) failed/, failWithinMs: 5000 });
     } finally {
       await outage.close?.();
       await proxy.stop();
@@ -329,62 +310,16 @@ describe('memcache against 127.0.0.1:11211', function () {
   });
 
   it('a server that stops answering makes a call reject at the timeout instead of queueing', async function () {
-    const mute = await answersOnlyTheProbe();
-    const slow = await provider.open(`memcache://127.0.0.1:${mute.port}?timeout=300ms&retries=1`, { maxLifetime: HOUR });
+    const proxy = await startProxy(11211);
+    const slow = await provider.open(`memcache://127.0.0.1:${proxy.port}?timeout=300ms&retries=1`, { maxLifetime: HOUR });
     try {
+      proxy.mute();
       const err = await rejectsWithin(() => slow.get(sid()), 2000);
       assert.equal(err.code, 'ERR_SESSION_STORE');
       assert.match(err.message, /^session\/memcache: get failed: (socket timed out|connection closed before the reply)/);
     } finally {
       await slow.close?.();
-      await mute.close();
+      await proxy.stop();
     }
   });
 });
-
-/** blackHole accepts connections and never answers. */
-async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/**
- * answersOnlyTheProbe is a fake memcached that answers the first request (the `version` probe of
- * open) with an empty success and then never answers again, as a hung server would.
- */
-async function answersOnlyTheProbe(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let answered = false;
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('data', (chunk) => {
-      if (answered || chunk.length < 24) return;
-      answered = true;
-      const reply = Buffer.alloc(24);
-      reply.writeUInt8(0x81, 0);
-      reply.writeUInt8(chunk.readUInt8(1), 1);
-      chunk.copy(reply, 12, 12, 16);
-      socket.write(reply);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
