@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Collection } from 'couchbase';
-import { isSessionError, type SessionError } from 'sessionkit';
+import { isSessionError } from 'sessionkit';
 import {
   CouchbaseStore,
   keyspaceOf,
@@ -9,6 +9,7 @@ import {
   type CouchbaseCollection,
   type CouchbaseOptions,
 } from 'sessionkit/providers/couchbase';
+import { configRefusal } from '../support/faults.ts';
 import { FakeCouchbase } from '../fakes/couchbase.ts';
 
 // The SDK's collection must satisfy the interface the store is written against.
@@ -18,18 +19,7 @@ void sdkCollectionFits;
 const SECRET = 'pa,ss@w#rd';
 const ENCODED = encodeURIComponent(SECRET);
 
-function rejects(fn: () => unknown, pattern: RegExp): SessionError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(isSessionError(err, 'ERR_SESSION_PROVIDER_CONFIG'), String(err));
-    assert.match(err.message, /^session\/couchbase: /);
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes(SECRET) && !err.message.includes(ENCODED) && !err.message.includes('w#rd'), err.message);
-    return err;
-  }
-  assert.fail('expected parseConfig to throw');
-}
+const refuses = configRefusal('couchbase', parseConfig, [SECRET, ENCODED, 'w#rd']);
 
 const base: CouchbaseOptions = {
   connectionString: 'couchbase://127.0.0.1',
@@ -86,53 +76,53 @@ describe('couchbase parseConfig', function () {
   });
 
   it('parseConfig refuses an empty config with an example', function () {
-    rejects(() => parseConfig(' '), /must name a bucket/);
+    refuses(' ', /must name a bucket/);
   });
 
   it('parseConfig refuses a missing or invalid bucket, naming bucket', function () {
-    rejects(() => parseConfig('couchbase://cb1'), /bucket is missing/);
-    rejects(() => parseConfig('couchbase://cb1?bucket='), /bucket is missing/);
-    rejects(() => parseConfig('couchbase://cb1?bucket=a`b'), /bucket "a`b" is not a valid bucket name/);
-    rejects(() => parseConfig('{"save_path":"http://h:8091/"}'), /bucket is missing/);
+    refuses('couchbase://cb1', /bucket is missing/);
+    refuses('couchbase://cb1?bucket=', /bucket is missing/);
+    refuses('couchbase://cb1?bucket=a`b', /bucket "a`b" is not a valid bucket name/);
+    refuses('{"save_path":"http://h:8091/"}', /bucket is missing/);
   });
 
   it('parseConfig refuses invalid scope, collection and prefix, naming the key', function () {
-    rejects(() => parseConfig('couchbase://cb1?bucket=b&scope=a.b'), /scope "a\.b"/);
-    rejects(() => parseConfig('couchbase://cb1?bucket=b&collection=x`'), /collection "x`"/);
-    rejects(() => parseConfig('couchbase://cb1?bucket=b&prefix=a%20b'), /prefix must be/);
+    refuses('couchbase://cb1?bucket=b&scope=a.b', /scope "a\.b"/);
+    refuses('couchbase://cb1?bucket=b&collection=x`', /collection "x`"/);
+    refuses('couchbase://cb1?bucket=b&prefix=a%20b', /prefix must be/);
   });
 
   it('parseConfig refuses a pool other than default, naming pool', function () {
-    rejects(() => parseConfig('http://h:8091/,mypool,sessions'), /pool must be "default"/);
-    rejects(() => parseConfig('{"save_path":"http://h:8091/","pool":"x","bucket":"b"}'), /pool must be "default"/);
+    refuses('http://h:8091/,mypool,sessions', /pool must be "default"/);
+    refuses('{"save_path":"http://h:8091/","pool":"x","bucket":"b"}', /pool must be "default"/);
   });
 
   it('parseConfig refuses the wrong number of legacy fields', function () {
-    rejects(() => parseConfig('http://h:8091/,default'), /expected save_path,pool,bucket/);
-    rejects(() => parseConfig('http://h:8091/,default,b,extra'), /expected save_path,pool,bucket/);
+    refuses('http://h:8091/,default', /expected save_path,pool,bucket/);
+    refuses('http://h:8091/,default,b,extra', /expected save_path,pool,bucket/);
   });
 
   it('parseConfig refuses a legacy address that is not the management port', function () {
-    rejects(() => parseConfig('http://h:9000/,default,b'), /save_path port 9000/);
-    rejects(() => parseConfig('http://h:8091/x,default,b'), /save_path must be a bare/);
+    refuses('http://h:9000/,default,b', /save_path port 9000/);
+    refuses('http://h:8091/x,default,b', /save_path must be a bare/);
   });
 
   it('parseConfig refuses bad JSON, unknown JSON keys and non-string values, naming them', function () {
-    rejects(() => parseConfig('{"save_path":'), /not valid JSON/);
-    rejects(() => parseConfig('{"save_path":"http://h:8091/","bucket":"b","db_num":0}'), /unsupported option "db_num"/);
-    rejects(() => parseConfig('{"save_path":"http://h:8091/","bucket":7}'), /bucket must be a string/);
-    rejects(() => parseConfig('{}'), /save_path is missing/);
+    refuses('{"save_path":', /not valid JSON/);
+    refuses('{"save_path":"http://h:8091/","bucket":"b","db_num":0}', /unsupported option "db_num"/);
+    refuses('{"save_path":"http://h:8091/","bucket":7}', /bucket must be a string/);
+    refuses('{}', /save_path is missing/);
   });
 
   it('parseConfig refuses credentials given twice without printing them', function () {
-    rejects(() => parseConfig(`couchbase://app:${ENCODED}@cb1?bucket=b&password=${ENCODED}`), /password is given twice/);
-    rejects(() => parseConfig('couchbase://cb1?bucket=a&bucket=b'), /bucket is given twice/);
+    refuses(`couchbase://app:${ENCODED}@cb1?bucket=b&password=${ENCODED}`, /password is given twice/);
+    refuses('couchbase://cb1?bucket=a&bucket=b', /bucket is given twice/);
   });
 
   it('parseConfig refuses a path or another scheme without echoing the password', function () {
-    rejects(() => parseConfig(`couchbase://app:${SECRET}/x@cb1?bucket=b`), /percent-encode/);
-    rejects(() => parseConfig(`couchbase://app:${ENCODED}@cb1/sessions`), /\?bucket=/);
-    rejects(() => parseConfig(`redis://app:${ENCODED}@cb1`), /couchbase:\/\//);
+    refuses(`couchbase://app:${SECRET}/x@cb1?bucket=b`, /percent-encode/);
+    refuses(`couchbase://app:${ENCODED}@cb1/sessions`, /\?bucket=/);
+    refuses(`redis://app:${ENCODED}@cb1`, /couchbase:\/\//);
   });
 
   it('keyspaceOf quotes names and uses the bucket alone for the default collection', function () {

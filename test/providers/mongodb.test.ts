@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Collection } from 'mongodb';
-import { isSessionError, type SessionError } from 'sessionkit';
+import { isSessionError } from 'sessionkit';
 import { MongoStore, parseConfig, provider, type MongoCollection, type SessionDocument } from 'sessionkit/providers/mongodb';
+import { configRefusal } from '../support/faults.ts';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
 
 // The driver's collection must satisfy the interface the store is written against.
@@ -11,18 +12,7 @@ void driverCollectionFits;
 const SECRET = 's3cr#t,p@ss';
 const ENCODED = encodeURIComponent(SECRET);
 
-function rejects(fn: () => unknown, pattern: RegExp): SessionError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(isSessionError(err, 'ERR_SESSION_PROVIDER_CONFIG'), String(err));
-    assert.match(err.message, /^session\/mongodb: /);
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes(SECRET) && !err.message.includes(ENCODED) && !err.message.includes('s3cr'), err.message);
-    return err;
-  }
-  assert.fail('expected parseConfig to throw');
-}
+const refuses = configRefusal('mongodb', parseConfig, [SECRET, ENCODED, 's3cr']);
 
 const sid = (c: string) => c.repeat(32);
 const T0 = Date.UTC(2030, 0, 1);
@@ -73,35 +63,35 @@ describe('mongodb parseConfig', function () {
   });
 
   it('parseConfig refuses an empty config with an example', function () {
-    rejects(() => parseConfig(''), /mongodb:\/\/ url/);
+    refuses('', /mongodb:\/\/ url/);
   });
 
   it('parseConfig refuses another scheme without echoing the password', function () {
-    rejects(() => parseConfig(`redis://u:${ENCODED}@h:6379/0`), /mongodb:\/\/ or mongodb\+srv:\/\//);
-    rejects(() => parseConfig(`mongodb://u:${SECRET}/x@h:1/db`), /percent-encode/);
+    refuses(`redis://u:${ENCODED}@h:6379/0`, /mongodb:\/\/ or mongodb\+srv:\/\//);
+    refuses(`mongodb://u:${SECRET}/x@h:1/db`, /percent-encode/);
   });
 
   it('parseConfig refuses a url without a host', function () {
-    rejects(() => parseConfig('mongodb:///db'), /no host/);
+    refuses('mongodb:///db', /no host/);
   });
 
   it('parseConfig refuses a database name mongodb does not allow, naming it', function () {
-    rejects(() => parseConfig('mongodb://h/a.b'), /database name "a\.b"/);
-    rejects(() => parseConfig(`mongodb://h/${'d'.repeat(64)}`), /database name/);
+    refuses('mongodb://h/a.b', /database name "a\.b"/);
+    refuses(`mongodb://h/${'d'.repeat(64)}`, /database name/);
   });
 
   it('parseConfig refuses a bad collection name, naming collection', function () {
-    rejects(() => parseConfig('mongodb://h/db?collection='), /collection name ""/);
-    rejects(() => parseConfig('mongodb://h/db?collection=system.users'), /collection name "system\.users"/);
-    rejects(() => parseConfig('mongodb://h/db?collection=a$b'), /collection name/);
+    refuses('mongodb://h/db?collection=', /collection name ""/);
+    refuses('mongodb://h/db?collection=system.users', /collection name "system\.users"/);
+    refuses('mongodb://h/db?collection=a$b', /collection name/);
   });
 
   it('parseConfig refuses collection given twice', function () {
-    rejects(() => parseConfig('mongodb://h/db?collection=a&collection=b'), /collection is given twice/);
+    refuses('mongodb://h/db?collection=a&collection=b', /collection is given twice/);
   });
 
   it('parseConfig names the option with a bad percent escape', function () {
-    rejects(() => parseConfig('mongodb://h/db?collection=%zz'), /collection has an invalid percent escape/);
+    refuses('mongodb://h/db?collection=%zz', /collection has an invalid percent escape/);
   });
 });
 
