@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import express, { type ErrorRequestHandler } from 'express';
+import pg from 'pg';
+import { createManager, type Manager } from 'sessionkit';
+import type {} from 'sessionkit/express';
+import 'sessionkit/providers/postgres';
+import 'sessionkit/providers/redis';
+import { closeServer, CookieClient } from 'sessionkit/testing';
+import { freePort, redisServer, startProxy, type Outage, type RedisServer, type Proxy } from '../support/faults.ts';
+import { requireServer } from '../support/servers.ts';
+
+/**
+ * A backend dies under load and comes back (checklist rows 35, 36, 38). Several clients, each with
+ * its own session, increment a counter as fast as they can; mid-load the backend goes away for a
+ * second and returns. Requests made meanwhile must fail cleanly (a 503 carrying a store error
+ * within the store's timeouts, no crash, no unhandled rejection) or wait and succeed; requests
+ * must succeed again within a bounded time after the backend is back, and no
+ * increment the server acknowledged may be lost: each session's final counter is at least its
+ * acknowledged increments and at most its attempts.
+ */
+
+const CLIENTS = 6;
+/** MAX_ATTEMPTS bounds each client's requests, whatever the timings. */
+const MAX_ATTEMPTS = 4000;
+const BEFORE_MS = 1500;
+const OUTAGE_MS = 1000;
+const AFTER_MS = 700;
+/** RECOVER_MS bounds how long after the backend returns every client must have succeeded again. */
+const RECOVER_MS = 6000;
+/** FAIL_WITHIN_MS bounds a failing request: it waits out a store timeout at most, never an endless queue. */
+const FAIL_WITHIN_MS = 2000;
+
+/** Tally is what one client saw. */
+interface Tally {
+  attempts: number;
+  acknowledged: number;
+  /** failures maps "status code" (e.g. "503 ERR_SESSION_STORE") to how often it came back. */
+  failures: Map<string, number>;
+  slowestFailureMs: number;
+  lastSuccessAt: number;
+}
+
+/** serve runs an Express app whose POST /inc increments the session counter and GET /count reads it. */
+async function serve(manager: Manager): Promise<{ base: string; server: Server }> {
+  const app = express();
+  app.use(manager.middleware());
+  app.post('/inc', (req, res) => {
+    res.json({ n: req.session.increment('n') });
+  });
+  app.get('/count', (req, res) => {
+    res.json({ n: req.session.get('n') ?? null });
+  });
+  const storeFailure: ErrorRequestHandler = (error, _req, res, _next) => {
+    res.status(503).json({ code: (error as { code?: string }).code ?? String(error) });
+  };
+  app.use(storeFailure);
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** increment sends one POST /inc and records the outcome. */
+async function increment(client: CookieClient, tally: Tally): Promise<boolean> {
+  tally.attempts++;
+  const sentAt = Date.now();
+  const reply = await client.request('/inc', { method: 'POST' });
+  if (reply.status === 200) {
+    tally.acknowledged++;
+    tally.lastSuccessAt = Date.now();
+    return true;
+  }
+  const code = reply.status === 503 ? (JSON.parse(reply.body) as { code: string }).code : reply.body.slice(0, 80);
+  const key = `${reply.status} ${code}`;
+  tally.failures.set(key, (tally.failures.get(key) ?? 0) + 1);
+  tally.slowestFailureMs = Math.max(tally.slowestFailureMs, Date.now() - sentAt);
+  return false;
+}
+
+/** drive increments until `running()` turns false, pausing briefly after a failure so an outage is not a busy loop. */
+async function drive(client: CookieClient, tally: Tally, running: () => boolean): Promise<void> {
+  while (running() && tally.attempts < MAX_ATTEMPTS) {
+    if (!(await increment(client, tally))) await sleep(10);
+  }
+}
+
+/** waitFor polls `done` every 50 ms and returns the time it took, or fails after `ms`. */
+async function waitFor(done: () => boolean, ms: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!done()) {
+    assert.ok(Date.now() - started < ms, `${what} within ${ms} ms`);
+    await sleep(50);
+  }
+  return Date.now() - started;
+}
+
+/**
+ * loadThroughOutage serves `manager`, runs the load, takes `outage` down and back mid-load, and
+ * checks what the clients saw against the counters their sessions hold at the end.
+ */
+async function loadThroughOutage(manager: Manager, outage: Outage): Promise<void> {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const { base, server } = await serve(manager);
+  const clients = Array.from({ length: CLIENTS }, () => new CookieClient(base));
+  const tallies: Tally[] = clients.map(() => ({ attempts: 0, acknowledged: 0, failures: new Map(), slowestFailureMs: 0, lastSuccessAt: 0 }));
+  let running = true;
+  let load: Promise<unknown> = Promise.resolve();
+  try {
+    // Each client gets its session before the load, so every later request carries a cookie.
+    for (const [i, client] of clients.entries()) assert.ok(await increment(client, tallies[i]!), 'the first request succeeds');
+    load = Promise.all(clients.map((client, i) => drive(client, tallies[i]!, () => running)));
+    await sleep(BEFORE_MS);
+    await outage.stop();
+    await sleep(OUTAGE_MS);
+    const failedMeanwhile = tallies.reduce((sum, t) => sum + [...t.failures.values()].reduce((a, b) => a + b, 0), 0);
+    await outage.start();
+    const upAt = Date.now();
+    await waitFor(() => tallies.every((t) => t.lastSuccessAt > upAt), RECOVER_MS, 'every client succeeds again');
+    await sleep(AFTER_MS);
+    running = false;
+    await load;
+
+    assert.ok(failedMeanwhile > 0, `no request failed during the ${OUTAGE_MS} ms outage`);
+    for (const [i, client] of clients.entries()) {
+      const { attempts, acknowledged, failures, slowestFailureMs } = tallies[i]!;
+      for (const kind of failures.keys()) assert.equal(kind, '503 ERR_SESSION_STORE', `client ${i} got ${kind}`);
+      assert.ok(slowestFailureMs < FAIL_WITHIN_MS, `client ${i} waited ${slowestFailureMs} ms for a failure`);
+      const { n } = (await client.json('/count')) as { n: number };
+      assert.ok(n >= acknowledged, `client ${i}: counter ${n} < ${acknowledged} acknowledged increments (${attempts} attempts): acknowledged writes were lost`);
+      assert.ok(n <= attempts, `client ${i}: counter ${n} > ${attempts} attempts`);
+    }
+    assert.deepEqual(unhandled, []);
+  } finally {
+    running = false;
+    await load.catch(() => undefined);
+    process.off('unhandledRejection', onUnhandled);
+    await closeServer(server);
+  }
+}
+
+describe('a backend killed under load', function () {
+  this.timeout(20_000);
+
+  describe('redis: a private redis-server killed with SIGKILL and restarted on the same port and directory', function () {
+    let dir: string;
+    let redis: RedisServer;
+    let manager: Manager | undefined;
+
+    before(async function () {
+      dir = mkdtempSync(join(tmpdir(), 'sessionkit-kill-'));
+      // appendfsync always: redis replies to a write only after it is on disk, so SIGKILL loses no acknowledged write.
+      redis = redisServer(await freePort(), ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]);
+      await redis.start();
+    });
+    after(async function () {
+      await manager?.close();
+      await redis?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('requests fail with 503 while it is down, succeed again once it is back, and no acknowledged increment is lost', async function () {
+      manager = await createManager({
+        provider: 'redis',
+        providerConfig: `redis://127.0.0.1:${redis.port}/0?prefix=sessionkit_kill:&read_timeout=500ms&write_timeout=500ms&dial_timeout=500ms`,
+        gcInterval: 0,
+        onError: () => undefined,
+      });
+      await loadThroughOutage(manager, redis);
+    });
+  });
+
+  describe('postgres: the shared server cut off behind a proxy and restored', function () {
+    const table = `sessionkit_kill_${randomBytes(4).toString('hex')}`;
+    let proxy: Proxy | undefined;
+    let manager: Manager | undefined;
+
+    before(async function () {
+      await requireServer(this, 'PostgreSQL', '127.0.0.1', 5432);
+      proxy = await startProxy(5432);
+    });
+    after(async function () {
+      await manager?.close();
+      if (!proxy) return;
+      await proxy.stop();
+      const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+      await admin.connect();
+      try {
+        for (const name of [table, `${table}_index`]) await admin.query(`DROP TABLE IF EXISTS "${name}"`);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    it('requests fail with 503 while it is unreachable, succeed again once it is back, and no acknowledged increment is lost', async function () {
+      manager = await createManager({
+        provider: 'postgres',
+        providerConfig: `host=127.0.0.1 port=${proxy!.port} user=postgres dbname=test sslmode=disable connect_timeout=2 table=${table}`,
+        gcInterval: 0,
+        onError: () => undefined,
+      });
+      await loadThroughOutage(manager, proxy!);
+    });
+  });
+});
