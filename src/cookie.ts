@@ -73,3 +73,30 @@ export function unsign(signed: string, secrets: readonly string[]): { value: str
   }
   return undefined;
 }
+
+/**
+ * VerifiedCookies remembers cookie values whose signature checked out, so a client's repeated
+ * requests cost one HMAC rather than one each. Only values that verified are kept, keyed by
+ * their exact text, so a forged value never gets in; at most `size` are kept, oldest dropped first.
+ */
+export class VerifiedCookies {
+  readonly #secrets: readonly string[];
+  readonly #size: number;
+  readonly #known = new Map<string, { value: string; stale: boolean }>();
+
+  constructor(secrets: readonly string[], size = 10_000) {
+    this.#secrets = secrets;
+    this.#size = size;
+  }
+
+  /** unsign is {@link unsign} over this rotation list, answered from memory for a value seen before. */
+  unsign(signed: string): { value: string; stale: boolean } | undefined {
+    const known = this.#known.get(signed);
+    if (known !== undefined) return known;
+    const verified = unsign(signed, this.#secrets);
+    if (verified === undefined) return undefined;
+    if (this.#known.size >= this.#size) this.#known.delete(this.#known.keys().next().value!);
+    this.#known.set(signed, verified);
+    return verified;
+  }
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decode, freshState, type SessionState } from './codec.ts';
-import { readCookie, serializeCookie, sign, unsign, type CookieAttributes } from './cookie.ts';
+import { readCookie, serializeCookie, sign, VerifiedCookies, type CookieAttributes } from './cookie.ts';
 import { SessionError, storeError } from './errors.ts';
 import { generateId, isValidId } from './id.ts';
 import { resolveOptions, type ManagerOptions, type ResolvedOptions } from './options.ts';
@@ -27,6 +27,7 @@ export class Manager implements SessionCore {
   readonly options: ResolvedOptions;
   readonly providerName: string;
   readonly #cookie: CookieAttributes;
+  readonly #verified: VerifiedCookies;
   #timer: NodeJS.Timeout | undefined;
   #gcRunning = false;
   #closed: Promise<void> | undefined;
@@ -43,6 +44,7 @@ export class Manager implements SessionCore {
       sameSite: options.sameSite,
       maxAgeMs: options.cookieMaxAgeMs,
     };
+    this.#verified = new VerifiedCookies(options.secrets);
     if (options.gcIntervalMs > 0 && store.gc) {
       this.#timer = setInterval(() => void this.#tick(), options.gcIntervalMs);
       this.#timer.unref();
@@ -209,7 +211,7 @@ export class Manager implements SessionCore {
     let id: string | undefined = raw;
     let resign = false;
     if (secrets.length > 0) {
-      const verified = raw.length <= 2 * idLength + 64 ? unsign(raw, secrets) : undefined;
+      const verified = raw.length <= 2 * idLength + 64 ? this.#verified.unsign(raw) : undefined;
       id = verified?.value;
       resign = verified?.stale ?? false;
     }

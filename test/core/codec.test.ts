@@ -22,6 +22,16 @@ describe('codec', function () {
     });
   }
 
+  it('decode refuses a forbidden key spelled with \\u escapes, and reads those names fine in values', function () {
+    for (const key of ['\\u005f_proto__', '__pro\\u0074o__', 'constructo\\u0072']) {
+      const record = `{"v":1,"c":1,"t":1,"d":{"x":{"${key}":{"polluted":true}}}}`;
+      expect(() => decode(record), key).to.throw(SessionError).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');
+    }
+    const state = freshState(1);
+    state.data.set('note', 'constructor and prototype and __proto__ as text, \\u0041 too');
+    expect(decode(encode(state, 1 << 20))).to.deep.equal(state);
+  });
+
   it('decode refuses invalid JSON, truncated records and wrong shapes', function () {
     for (const bad of ['', 'not json', '{"v":1,"c":1', '{}', '[]', '{"v":2,"c":1,"t":1,"d":{}}', '{"v":1,"c":"1","t":1,"d":{}}', '{"v":1,"c":1,"t":1,"d":[]}', '{"v":1,"c":1,"t":1,"d":{},"f":[["loud","x","y"]]}']) {
       expect(() => decode(bad), bad).to.throw(SessionError).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readCookie, serializeCookie, sign, unsign } from '../../src/cookie.ts';
+import { readCookie, serializeCookie, sign, unsign, VerifiedCookies } from '../../src/cookie.ts';
 
 const secretA = 'a'.repeat(32);
 const secretB = 'b'.repeat(32);
@@ -37,6 +37,20 @@ describe('cookie', function () {
     const good = sign(id, secretA);
     const variants = [good + 'x', 'x' + good, good + '.x', good.slice(0, -1), good.slice(0, -10), id, `${id}.`, '.', '', good.replace(id, id.replace('0', '1'))];
     for (const bad of variants) expect(unsign(bad, [secretA]), bad).to.equal(undefined);
+  });
+
+  it('VerifiedCookies answers like unsign, keeps only values that verified, and holds at most its size', function () {
+    const verified = new VerifiedCookies([secretA, secretB], 2);
+    const [a, b] = [sign(id, secretA), sign(id.replace('0', '1'), secretB)];
+    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false });
+    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false });
+    expect(verified.unsign(b)).to.deep.equal({ value: id.replace('0', '1'), stale: true });
+    for (const bad of [a + 'x', a.slice(0, -1), id, '']) expect(verified.unsign(bad), bad).to.equal(undefined);
+    const fresh = new VerifiedCookies([secretB]);
+    expect(fresh.unsign(a), 'a value verified by another rotation list').to.equal(undefined);
+    const c = sign(id.replace('0', '2'), secretA);
+    expect(verified.unsign(c)).to.deep.equal({ value: id.replace('0', '2'), stale: false });
+    expect(verified.unsign(a), 'evicted, verified again').to.deep.equal({ value: id, stale: false });
   });
 
   it('serializeCookie writes HttpOnly, SameSite and no Domain by default, and the clearing cookie keeps name, path and domain', function () {
