@@ -110,7 +110,8 @@ export function parseKeyValues(provider: string, text: string, sep: ',' | 'space
     i = eq + 1;
     let value = '';
     if (sep === 'space') while (i < text.length && text[i] === ' ') i++;
-    if (text[i] === "'") {
+    const quoted = text[i] === "'";
+    if (quoted) {
       i++;
       for (; i < text.length && text[i] !== "'"; i++) {
         if (text[i] === '\\' && i + 1 < text.length) i++;
@@ -123,7 +124,7 @@ export function parseKeyValues(provider: string, text: string, sep: ',' | 'space
     }
     const key = rawKey.toLowerCase();
     if (out.has(key)) throw configError(provider, `${rawKey} is given twice`);
-    out.set(key, sep === ',' ? value.trim() : value);
+    out.set(key, sep === ',' && !quoted ? value.trim() : value);
   }
   return out;
 }
@@ -180,6 +181,10 @@ export function parseHostListUrl(provider: string, text: string, schemes: readon
   const match = /^([a-z][a-z0-9+.-]*):\/\/(?:([^:@/?]*)(?::([^@/?]*))?@)?([^/?@]*)(\/[^?]*)?(?:\?(.*))?$/i.exec(text.trim());
   if (!match || !schemes.includes(match[1]!.toLowerCase())) {
     // The text is not echoed: a malformed userinfo is exactly where an unencoded password hides.
+    throw configError(provider, `expected a ${schemes.map((s) => `${s}://`).join(' or ')} url with any @, / or ? in the password percent-encoded`);
+  }
+  if (match[2] === undefined && /@/.test(`${match[5] ?? ''}?${match[6] ?? ''}`)) {
+    // An unencoded / or ? in a password ends the host list before the @: the rest must not be echoed.
     throw configError(provider, `expected a ${schemes.map((s) => `${s}://`).join(' or ')} url with any @, / or ? in the password percent-encoded`);
   }
   if (match[4] === '') throw configError(provider, `the ${match[1]!.toLowerCase()}:// url has no host`);

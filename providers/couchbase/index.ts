@@ -89,8 +89,9 @@ function fromJson(text: string): Draft {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
-    throw configError('couchbase', 'provider config starts with { but is not valid JSON', cause);
+  } catch {
+    // The parser's message quotes the input, password included, so it is not kept as the cause.
+    throw configError('couchbase', 'provider config starts with { but is not valid JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw configError('couchbase', 'JSON provider config must be an object');
   const entries = Object.entries(value as Record<string, unknown>);

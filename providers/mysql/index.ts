@@ -177,8 +177,9 @@ function splitUrl(text: string): DsnParts {
   let url: URL;
   try {
     url = new URL(text);
-  } catch (cause) {
-    throw configError(NAME, 'invalid mysql:// URL (percent-encode special characters in the user name and password)', cause);
+  } catch {
+    // TypeError keeps the whole URL, password included, in its `input`: it is not kept as the cause.
+    throw configError(NAME, 'invalid mysql:// URL (percent-encode special characters in the user name and password)');
   }
   const path = url.pathname.replace(/^\//, '');
   if (path.includes('/')) throw configError(NAME, 'the URL path must be just the database name');

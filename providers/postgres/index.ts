@@ -152,8 +152,9 @@ function urlValues(text: string): Map<string, string> {
   let url: URL;
   try {
     url = new URL(text);
-  } catch (cause) {
-    throw configError(NAME, 'invalid postgres:// URL (percent-encode special characters in the user name and password)', cause);
+  } catch {
+    // TypeError keeps the whole URL, password included, in its `input`: it is not kept as the cause.
+    throw configError(NAME, 'invalid postgres:// URL (percent-encode special characters in the user name and password)');
   }
   const out = new Map<string, string>();
   const put = (key: string, value: string) => {
