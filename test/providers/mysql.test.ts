@@ -142,7 +142,7 @@ describe('mysql against 127.0.0.1:3306', function () {
   after(async function () {
     await store?.close?.();
     if (!admin) return;
-    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS \`${name}\``);
+    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS \`${name}\`, \`${name}_index\``);
     await admin.end();
   });
 

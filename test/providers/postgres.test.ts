@@ -153,7 +153,7 @@ describe('postgres against 127.0.0.1:5432', function () {
   after(async function () {
     await store?.close?.();
     if (!admin) return;
-    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS "${name}"`);
+    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS "${name}", "${name}_index"`);
     await admin.end();
   });
 
