@@ -16,7 +16,7 @@ export interface Server {
 
 /** startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port. */
 export function startServer(variant: string, redisPort: number): Promise<Server> {
-  const child = spawn(process.execPath, ['--conditions=sessionkit-source', '--import', 'tsx', APP, variant, String(redisPort)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', APP, variant, String(redisPort)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

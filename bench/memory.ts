@@ -2,9 +2,15 @@
 //   node --expose-gc … bench/memory.ts sessionkit <n>   heap bytes per session, memory provider
 //   node --expose-gc … bench/memory.ts peer <n>         heap bytes per session, express-session MemoryStore
 //   node --expose-gc … bench/memory.ts gc <n>           one memory-provider gc pass, 10% expired
+//   node --expose-gc … bench/memory.ts gc-spread <n>    the same with expiries spread evenly over the hour
+//   node --expose-gc … bench/memory.ts gc-lmdb <n>      one lmdb gc pass, 10% expired, in a temporary directory
 // Each prints one JSON line on stdout.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from 'sessionkit';
 
 const mode = process.argv[2];
 const n = Number(process.argv[3] ?? 1_000_000);
@@ -64,29 +70,53 @@ async function peerBytes(): Promise<Record<string, number>> {
   return { sessions: count, bytesPerSession: (after - before) / count, createMs: ms };
 }
 
-/** gcPass times one gc pass of the memory provider over n sessions, 10% of them expired by a fake clock. */
-async function gcPass(): Promise<Record<string, number>> {
-  const { provider } = await import('sessionkit/providers/memory');
-  let clock = 1_700_000_000_000;
-  const store = await provider.open('', { maxLifetime: 3_600_000, now: () => clock });
+/** interleaved expiry: every tenth session short-lived, the rest an hour; 5 s later the tenth have expired. */
+const interleaved = { expiresAt: (i: number, clock: number) => clock + (i % 10 === 0 ? 1000 + (i % 997) : 3_600_000 + (i % 997)), advance: 5000 };
+/** spread expiry: expiries evenly over the coming hour, as steady traffic leaves them; 6 minutes later a tenth have expired. */
+const spread = { expiresAt: (i: number, clock: number) => clock + Math.floor((i / n) * 3_600_000) + 1, advance: 360_000 };
+type Pattern = typeof interleaved;
+
+/** timeGc fills `store` with n sessions, 10% of them expired by a fake clock, and times one gc pass. */
+async function timeGc(store: Store, pattern: Pattern, clock: number, advance: (ms: number) => void, batch: number): Promise<Record<string, number>> {
   const { generateId } = await import('sessionkit');
   const record = '{"bench":true}';
-  let expired = 0;
-  for (let i = 0; i < n; i++) {
-    const short = i % 10 === 0;
-    if (short) expired++;
-    // Expiry times are interleaved, as real traffic makes them.
-    await store.set(generateId(32), record, clock + (short ? 1000 + (i % 997) : 3_600_000 + (i % 997)));
+  for (let i = 0; i < n; i += batch) {
+    const writes: Promise<void>[] = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) writes.push(store.set(generateId(32), record, pattern.expiresAt(j, clock)));
+    await Promise.all(writes);
   }
-  clock += 5000;
+  advance(pattern.advance);
   collect!();
   const started = performance.now();
   await store.gc!();
   const gcMs = performance.now() - started;
   const left = await store.count!();
-  return { sessions: n, expired, removed: n - left, gcMs };
+  return { sessions: n, expired: Math.ceil(n / 10), removed: n - left, gcMs };
 }
 
-const run = mode === 'sessionkit' ? sessionkitBytes : mode === 'peer' ? peerBytes : mode === 'gc' ? gcPass : undefined;
+/** gcPass times one gc pass of the memory provider. */
+async function gcPass(pattern: Pattern): Promise<Record<string, number>> {
+  const { provider } = await import('sessionkit/providers/memory');
+  let clock = 1_700_000_000_000;
+  const store = await provider.open('', { maxLifetime: 3_600_000, now: () => clock });
+  return timeGc(store, pattern, clock, (ms) => (clock += ms), 1);
+}
+
+/** gcLmdb times one gc pass of the lmdb provider; writes go in concurrent batches, which lmdb commits together. */
+async function gcLmdb(): Promise<Record<string, number>> {
+  const { provider } = await import('sessionkit/providers/lmdb');
+  const dir = await mkdtemp(join(tmpdir(), 'sessionkit-bench-'));
+  let clock = 1_700_000_000_000;
+  const store = await provider.open(join(dir, 'sessions.lmdb'), { maxLifetime: 3_600_000, now: () => clock });
+  try {
+    return await timeGc(store, interleaved, clock, (ms) => (clock += ms), 10_000);
+  } finally {
+    await store.close?.();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const modes: Record<string, () => Promise<Record<string, number>>> = { sessionkit: sessionkitBytes, peer: peerBytes, gc: () => gcPass(interleaved), 'gc-spread': () => gcPass(spread), 'gc-lmdb': gcLmdb };
+const run = modes[mode ?? ''];
 if (!run) throw new Error(`unknown mode ${mode}`);
 process.stdout.write(`${JSON.stringify(await run())}\n`);

@@ -2,6 +2,7 @@ import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { SessionError } from '../../src/errors.ts';
 import { register } from '../../src/registry.ts';
 import { ExpiryWheel } from './expiry-wheel.ts';
+import { expiryOf, Generations, pack, recordOf } from './generations.ts';
 
 /** MemoryOptions: the memory provider takes no options; its config string must be empty. */
 export type MemoryOptions = Record<string, never>;
@@ -15,30 +16,11 @@ export function parseConfig(config: string): MemoryOptions {
 }
 
 /**
- * Each session is one string in the Map: its expiry as 13 decimal digits of epoch ms, then the
- * record. One string per session instead of an entry object and a boxed number keeps a small
- * session near 190 heap bytes (see bench/).
- */
-const EXPIRY_DIGITS = 13;
-const MAX_EXPIRY = 10 ** EXPIRY_DIGITS - 1;
-
-function pack(expiresAt: number, record: string): string {
-  const expiry = Math.min(Math.max(Math.floor(expiresAt), 0), MAX_EXPIRY);
-  // JSON.stringify hands out strings inside a buffer grown by doubling; a round trip through a
-  // UTF-16 buffer (lossless for any string) keeps a copy of exactly the session's length.
-  return Buffer.from(String(expiry).padStart(EXPIRY_DIGITS, '0') + record, 'utf16le').toString('utf16le');
-}
-
-const expiryOf = (value: string): number => Number(value.slice(0, EXPIRY_DIGITS));
-const recordOf = (value: string): string => value.slice(EXPIRY_DIGITS);
-
-/**
- * MemoryStore keeps sessions in a Map of one process. Expiry is checked on every read; gc sweeps
- * an {@link ExpiryWheel}, so its cost follows the number of expired sessions, not all of them.
+ * MemoryStore keeps sessions in one process. Expiry is checked on every read; gc drops whole
+ * slices of expired sessions ({@link Generations}), so its cost does not follow all sessions.
  */
 export class MemoryStore implements Store {
-  private readonly entries = new Map<string, string>();
-  private readonly wheel: ExpiryWheel;
+  private readonly sessions: Generations;
   /** index maps an index key to its ids and their entry expiry; indexWheel drives its gc. */
   private readonly index = new Map<string, Map<string, number>>();
   private readonly indexWheel: ExpiryWheel;
@@ -46,41 +28,41 @@ export class MemoryStore implements Store {
 
   constructor(options: OpenOptions) {
     this.now = options.now ?? Date.now;
-    this.wheel = new ExpiryWheel(options.maxLifetime);
+    this.sessions = new Generations(options.maxLifetime);
     this.indexWheel = new ExpiryWheel(options.maxLifetime);
   }
 
   async get(sid: string): Promise<string | undefined> {
-    const value = this.live(sid);
-    return value === undefined ? undefined : recordOf(value);
+    const packed = this.live(sid);
+    return packed === undefined ? undefined : recordOf(packed);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    this.put(sid, record, expiresAt);
+    this.sessions.set(sid, pack(expiresAt, record), this.sessions.get(sid));
   }
 
   async destroy(sid: string): Promise<void> {
-    this.entries.delete(sid);
+    const packed = this.sessions.get(sid);
+    if (packed !== undefined) this.sessions.delete(sid, packed);
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
-    const value = this.live(sid);
-    if ((value === undefined ? undefined : recordOf(value)) !== expected) return false;
-    this.put(sid, record, expiresAt);
+    const packed = this.live(sid);
+    if ((packed === undefined ? undefined : recordOf(packed)) !== expected) return false;
+    this.sessions.set(sid, pack(expiresAt, record), packed);
     return true;
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    const value = this.live(sid);
-    if (value !== undefined) this.put(sid, recordOf(value), expiresAt);
+    const packed = this.live(sid);
+    if (packed !== undefined) this.sessions.set(sid, pack(expiresAt, recordOf(packed)), packed);
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    const value = this.live(oldSid);
-    if (value === undefined) return;
-    this.entries.delete(oldSid);
-    this.entries.set(newSid, value);
-    this.wheel.file(newSid, expiryOf(value));
+    const packed = this.live(oldSid);
+    if (packed === undefined) return;
+    this.sessions.delete(oldSid, packed);
+    this.sessions.set(newSid, packed, this.sessions.get(newSid));
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
@@ -104,12 +86,11 @@ export class MemoryStore implements Store {
 
   async count(): Promise<number> {
     this.collect();
-    return this.entries.size;
+    return this.sessions.size;
   }
 
   async clear(): Promise<void> {
-    this.entries.clear();
-    this.wheel.clear();
+    this.sessions.clear();
     this.index.clear();
     this.indexWheel.clear();
   }
@@ -122,32 +103,19 @@ export class MemoryStore implements Store {
     await this.clear();
   }
 
+  /** live returns the packed session `sid` if it has not expired, removing it if it has. */
   private live(sid: string): string | undefined {
-    const value = this.entries.get(sid);
-    if (value === undefined) return undefined;
-    if (expiryOf(value) > this.now()) return value;
-    this.entries.delete(sid);
+    const packed = this.sessions.get(sid);
+    if (packed === undefined) return undefined;
+    if (expiryOf(packed) > this.now()) return packed;
+    this.sessions.delete(sid, packed);
     return undefined;
-  }
-
-  private put(sid: string, record: string, expiresAt: number): void {
-    const before = this.entries.get(sid);
-    const value = pack(expiresAt, record);
-    this.entries.set(sid, value);
-    this.wheel.file(sid, expiryOf(value), before === undefined ? undefined : expiryOf(before));
   }
 
   /** collect removes expired sessions and index entries. */
   private collect(): void {
     const now = this.now();
-    this.wheel.sweep(now, (sid) => {
-      const value = this.entries.get(sid);
-      if (value === undefined) return undefined;
-      const expiresAt = expiryOf(value);
-      if (expiresAt > now) return expiresAt;
-      this.entries.delete(sid);
-      return undefined;
-    });
+    this.sessions.collect(now);
     this.indexWheel.sweep(now, (key) => {
       const latest = this.pruneIndex(key, now);
       // A key whose entries moved to an earlier expiry may not be filed at its latest one yet.
