@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionError } from './errors.ts';
+import { indexKeyHash, MAX_INDEX_KEY } from './index-key.ts';
 import { assertValidId, isValidId } from './id.ts';
 
 /**
@@ -9,9 +9,6 @@ import { assertValidId, isValidId } from './id.ts';
  * the document with its CAS token, edits it here, and writes it back only if nobody wrote in
  * between, retrying a bounded number of times; the document's own expiry is its latest entry's.
  */
-
-/** MAX_INDEX_KEY is the longest index key a store accepts, in UTF-16 code units (the contract's 512 characters). */
-export const MAX_INDEX_KEY = 512;
 
 /** MAX_INDEX_ATTEMPTS bounds the CAS attempts of one index change before `ERR_SESSION_CONTENDED`. */
 export const MAX_INDEX_ATTEMPTS = 100;
@@ -28,10 +25,7 @@ export type IndexEntries = Map<string, number>;
  * most {@link MAX_INDEX_KEY} characters is refused with `ERR_SESSION_INVALID_VALUE`.
  */
 export function indexDocumentKey(provider: string, prefix: string, key: string): string {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${provider}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
-  }
-  return `${prefix}index:${createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url')}`;
+  return `${prefix}index:${indexKeyHash(provider, key).toString('base64url')}`;
 }
 
 /** INDEX_DOCUMENT_PATTERN matches what {@link indexDocumentKey} puts after the prefix (as a regular expression source). */

@@ -76,23 +76,7 @@ export function indexExpiryIndexName(table: SqlTable): string {
   return `${table.name}_index_exp_idx`;
 }
 
-/** MAX_INDEX_KEY is the longest index key the SQL stores accept, in UTF-16 code units (the contract's 512 characters). */
-export const MAX_INDEX_KEY = 512;
-
-/**
- * indexKeyHash is what the index table stores for an index key: the 32-byte sha256 of its UTF-16
- * code units. A key may be 512 characters of anything, NUL included; its hash fits any primary key
- * (InnoDB's prefix limits, PostgreSQL's btree row size) and needs no collation, and UTF-16 keeps
- * keys that differ only in lone surrogates apart (UTF-8 would fold both into U+FFFD). A key that
- * is not a non-empty string of at most {@link MAX_INDEX_KEY} characters is refused with
- * `ERR_SESSION_INVALID_VALUE`.
- */
-export function indexKeyHash(provider: string, key: string): Buffer {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${provider}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
-  }
-  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest();
-}
+export { indexKeyHash, MAX_INDEX_KEY } from './index-key.ts';
 
 /** GC_BATCH is how many expired rows one gc statement deletes at most, so no statement holds locks long. */
 export const GC_BATCH = 1000;

@@ -1,9 +1,10 @@
 import { constants, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionError, storeError } from '../../src/errors.ts';
+import { indexKeyHash } from '../../src/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
@@ -198,7 +199,7 @@ export class FileStore implements Store {
    * any key — `../`, an absolute path, a NUL, a lone surrogate — becomes 64 hex characters.
    */
   private indexDir(key: string): string {
-    const hash = createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('hex');
+    const hash = indexKeyHash('file', key).toString('hex');
     return join(this.root, INDEX_DIR, hash.slice(0, 2), hash);
   }
 

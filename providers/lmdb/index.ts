@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { configError, parseKeyValues, rejectUnknown } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
+import { indexKeyHash } from '../../src/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -72,9 +72,6 @@ type ExpiryKey = [expiresAt: number, sid: string] | [expiresAt: number, digest: 
 /** GC_BATCH bounds one gc transaction, so the write lock is held briefly even after a long outage. */
 const GC_BATCH = 1000;
 
-/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
-const MAX_INDEX_KEY = 512;
-
 /** AFTER_ANY_ID sorts after every session id (lowercase hex), so `[digest, AFTER_ANY_ID]` ends a key's range. */
 const AFTER_ANY_ID = 'g';
 
@@ -84,10 +81,7 @@ const AFTER_ANY_ID = 'g';
  * key is a prefix of another. UTF-16 rather than UTF-8 keeps keys with different lone surrogates apart.
  */
 function indexDigest(key: string): string {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
-  }
-  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
+  return indexKeyHash(NAME, key).toString('base64url');
 }
 
 /**

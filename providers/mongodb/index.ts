@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
+import { indexKeyHash } from '../../src/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -134,9 +134,6 @@ export interface MongoStoreOptions {
   index?: MongoIndexCollection;
 }
 
-/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
-const MAX_INDEX_KEY = 512;
-
 /**
  * indexDigest names an index key by the sha256 of its UTF-16 code units, base64url (43
  * characters). BSON strings are UTF-8, which folds lone surrogates into one replacement character;
@@ -144,10 +141,7 @@ const MAX_INDEX_KEY = 512;
  * query operator. A key that is not a non-empty string of at most 512 characters is refused.
  */
 export function indexDigest(key: string): string {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/mongodb: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
-  }
-  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
+  return indexKeyHash('mongodb', key).toString('base64url');
 }
 
 /** isDuplicateKey tells whether `err` is MongoDB's E11000 duplicate key error, from the server or a bulk write. */

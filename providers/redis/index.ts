@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
 import { SessionError, storeError } from '../../src/errors.ts';
+import { indexKeyHash } from '../../src/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -79,9 +79,6 @@ type Client = (Redis | Cluster) & ScriptCommands;
 
 const SCAN_COUNT = 1000;
 
-/** MAX_INDEX_KEY is the longest index key accepted, in UTF-16 code units (`key.length`). */
-const MAX_INDEX_KEY = 512;
-
 /**
  * INDEX_TAG follows the prefix in index key names. It starts with a character no session id has,
  * so an index key never matches the session pattern that `count` scans.
@@ -109,10 +106,7 @@ function checkExpiresAt(expiresAt: number): void {
  * for distinct keys even with lone surrogates, which UTF-8 would fold into one replacement character.
  */
 function indexDigest(key: string): string {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_INDEX_KEY) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: an index key must be a non-empty string of at most ${MAX_INDEX_KEY} characters`);
-  }
-  return createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('base64url');
+  return indexKeyHash(NAME, key).toString('base64url');
 }
 
 /**
