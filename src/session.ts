@@ -63,8 +63,7 @@ export type CookieDecision = { action: 'none' } | { action: 'set'; id: string } 
  * writes stores nothing and sets no cookie.
  */
 export class Session<T extends object = Record<string, unknown>> implements RawStore<T> {
-  /** flash holds the leveled messages (success, error, info, warning) for templates. */
-  readonly flash: Flash;
+  #flash: Flash | undefined;
   readonly #core: SessionCore;
   #id: string;
   #record: string | undefined;
@@ -91,11 +90,16 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     this.#resign = init.resign;
     this.#staleIds = [...init.staleIds];
     this.#detached = init.detached;
-    this.flash = new Flash({
+  }
+
+  /** flash holds the leveled messages (success, error, info, warning) for templates. */
+  get flash(): Flash {
+    // Made on first use: most requests never touch the flash.
+    return (this.#flash ??= new Flash({
       pendingFlashes: () => this.#state.flashes,
       addFlash: (message: StoredFlash) => this.#apply({ kind: 'flash', message }),
       consumeFlashes: (ids) => this.#apply({ kind: 'consumeFlashes', ids }),
-    });
+    }));
   }
 
   /** id is the session id; it changes on regenerate and on destroy. */

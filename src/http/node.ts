@@ -49,7 +49,8 @@ export function applyHeaders(res: ServerResponse, session: AnySession, target: H
   }
 }
 
-const attached = new WeakSet<ServerResponse>();
+/** ATTACHED marks a response whose writeHead already carries a session's headers. */
+const ATTACHED = Symbol('sessionkit.attached');
 
 /**
  * attachSession makes the response carry the session's headers however the handler writes it:
@@ -58,8 +59,9 @@ const attached = new WeakSet<ServerResponse>();
  * kept beside the session cookie rather than replacing it.
  */
 export function attachSession(res: ServerResponse, session: AnySession, target: HeaderTarget): void {
-  if (attached.has(res)) return;
-  attached.add(res);
+  const marked = res as ServerResponse & { [ATTACHED]?: true };
+  if (marked[ATTACHED]) return;
+  marked[ATTACHED] = true;
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     const index = typeof args[1] === 'string' ? 2 : 1;
