@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { SessionError } from '../errors.ts';
-import { createManager, type Manager } from '../manager.ts';
+// The package root, so the built-in memory and file providers are registered as for any user.
+import { createManager, type Manager } from '../index.ts';
 import type { ManagerOptions } from '../options.ts';
+import type { ConnectMiddleware } from '../http/node.ts';
 import type { Session } from '../session.ts';
 import { closeServer, CookieClient, listen } from './http-client.ts';
 
@@ -12,7 +14,15 @@ export interface ManagerSuiteOptions {
   options(): ManagerOptions | Promise<ManagerOptions>;
   /** concurrency is the number of parallel requests in the lost-update tests [50]. */
   concurrency?: number;
+  /**
+   * mount runs the suite inside a framework: it gets the session middleware and the suite's
+   * routes (both connect-style) and returns the request listener, e.g.
+   * `(session, routes) => express().use(session).use(routes)`. Default: plain node:http.
+   */
+  mount?: (session: ConnectMiddleware, routes: ConnectMiddleware) => (req: IncomingMessage, res: ServerResponse) => void;
 }
+
+type RouteHandler = (req: IncomingMessage, res: ServerResponse, error?: unknown) => Promise<void>;
 
 type Route = (session: Session, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
 
@@ -81,38 +91,42 @@ export function describeManager(name: string, suite: ManagerSuiteOptions): void 
     const concurrency = suite.concurrency ?? 50;
     let gate = new Gate();
 
+    /** routes answers the suite's requests once the session middleware has run. */
+    const routes: RouteHandler = async (req, res, error) => {
+      if (error) {
+        res.statusCode = 500;
+        res.end(String((error as Error).message));
+        return;
+      }
+      const session = (req as IncomingMessage & { session: Session }).session;
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/gated') {
+        // Loaded now; write only once the test opens the gate.
+        gate.arrived++;
+        await gate.opened;
+        for (const [k, v] of url.searchParams) session.set(k, v);
+        res.end();
+        return;
+      }
+      const route = ROUTES[url.pathname];
+      try {
+        const body = route ? await route(session, url, res) : undefined;
+        if (!route) res.statusCode = 404;
+        res.setHeader('content-type', 'application/json');
+        res.end(body === undefined ? '' : JSON.stringify(body));
+      } catch (failure) {
+        res.statusCode = 500;
+        res.end(String((failure as Error).message));
+      }
+    };
+
     before(async function () {
       manager = await createManager(await suite.options());
       const middleware = manager.middleware();
-      ({ server, base } = await listen((req: IncomingMessage, res: ServerResponse) => {
-        middleware(req, res, async (error?: unknown) => {
-          if (error) {
-            res.statusCode = 500;
-            res.end(String((error as Error).message));
-            return;
-          }
-          const session = (req as IncomingMessage & { session: Session }).session;
-          const url = new URL(req.url ?? '/', 'http://x');
-          if (url.pathname === '/gated') {
-            // Loaded now; write only once the test opens the gate.
-            gate.arrived++;
-            await gate.opened;
-            for (const [k, v] of url.searchParams) session.set(k, v);
-            res.end();
-            return;
-          }
-          const route = ROUTES[url.pathname];
-          try {
-            const body = route ? await route(session, url, res) : undefined;
-            if (!route) res.statusCode = 404;
-            res.setHeader('content-type', 'application/json');
-            res.end(body === undefined ? '' : JSON.stringify(body));
-          } catch (failure) {
-            res.statusCode = 500;
-            res.end(String((failure as Error).message));
-          }
-        });
-      }));
+      const listener = suite.mount
+        ? suite.mount(middleware, (req, res, next) => void routes(req, res).catch(next))
+        : (req: IncomingMessage, res: ServerResponse) => middleware(req, res, (error?: unknown) => void routes(req, res, error));
+      ({ server, base } = await listen(listener));
     });
     after(async function () {
       if (server) await closeServer(server);
