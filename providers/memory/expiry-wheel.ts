@@ -1,9 +1,10 @@
 /**
  * ExpiryWheel files keys into buckets of expiry time, so a gc pass visits the keys whose bucket
- * has begun — the expired ones plus one partly expired bucket — and not every key. Keys are never
- * moved: when a key's expiry lands in another bucket it is filed again, and the copy left in the
- * old bucket is dropped when that bucket is swept. Filing happens only when the bucket changes,
- * so a session written on every request is filed about 64 times per lifetime, not per write.
+ * has begun and not every key. The memory store files its index keys here (sessions live in
+ * {@link Generations}). Keys are never moved: when a key's expiry lands in another bucket it is
+ * filed again, and the copy left in the old bucket is dropped when that bucket is swept. Filing
+ * happens only when the bucket changes, so a key refreshed on every request is filed about 64
+ * times per lifetime, not once per refresh.
  */
 export class ExpiryWheel {
   readonly #width: number;
