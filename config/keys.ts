@@ -7,7 +7,7 @@ import { DEFAULTS, type ManagerOptions } from '../src/options.ts';
  */
 
 /** FileOption names the {@link ManagerOptions} fields a config file can set (functions cannot). */
-export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'now'>;
+export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'onRejectedId' | 'now'>;
 
 /** KeyValue is a parsed value as {@link ManagerOptions} holds it (seconds as numbers). */
 export type KeyValue = string | number | boolean | string[];

@@ -6,7 +6,7 @@ export { createManager, Manager } from './manager.ts';
 export { Session, type RawStore, type CookieDecision } from './session.ts';
 export { Flash, buildFlashView, type FlashView, type FlashMessage } from './flash.ts';
 export { FLASH_LEVELS, type FlashLevel } from './codec.ts';
-export { DEFAULTS, type ManagerOptions, type SameSite, type StoreErrorPolicy } from './options.ts';
+export { DEFAULTS, type ManagerOptions, type RejectedId, type SameSite, type StoreErrorPolicy } from './options.ts';
 export type { SessionData, TypedSession } from './http/express-types.ts';
 export { sessionHeaders, applyHeaders, type HeaderTarget, type ConnectMiddleware } from './http/node.ts';
 import '../providers/memory/index.ts';

@@ -1,9 +1,10 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decode, freshState, type SessionState } from './codec.ts';
 import { readCookie, serializeCookie, sign, VerifiedCookies, type CookieAttributes } from './cookie.ts';
 import { SessionError, storeError } from './errors.ts';
 import { generateId, isValidId } from './id.ts';
-import { resolveOptions, type ManagerOptions, type ResolvedOptions } from './options.ts';
+import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOptions } from './options.ts';
 import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore, type SessionInit } from './session.ts';
@@ -15,6 +16,8 @@ interface ClientId {
   id: string | undefined;
   presented: boolean;
   resign: boolean;
+  /** raw is the value as presented, kept only to hash it for onRejectedId. */
+  raw?: string;
 }
 
 /**
@@ -28,6 +31,8 @@ export class Manager implements SessionCore {
   readonly providerName: string;
   readonly #cookie: CookieAttributes;
   readonly #verified: VerifiedCookies;
+  /** #rejectKey keys the hash that onRejectedId gets instead of an id; it lives as long as the Manager. */
+  readonly #rejectKey = randomBytes(32);
   #timer: NodeJS.Timeout | undefined;
   #gcRunning = false;
   #closed: Promise<void> | undefined;
@@ -101,7 +106,8 @@ export class Manager implements SessionCore {
         this.report(failure);
         return new Session(this, { ...init, id: this.newId(), detached: true });
       }
-      const state = record === undefined ? undefined : this.#readRecord(record, client.id, now, init.staleIds);
+      const state = record === undefined ? undefined : this.#readRecord(record, client.id, client.raw!, now, init.staleIds);
+      if (record === undefined) this.#rejected('unknown', client.raw!);
       if (state) {
         return new Session(this, { ...init, id: client.id, record, state, clientId: client.id, resign: client.resign });
       }
@@ -212,14 +218,33 @@ export class Manager implements SessionCore {
     let resign = false;
     if (secrets.length > 0) {
       const verified = raw.length <= 2 * idLength + 64 ? this.#verified.unsign(raw) : undefined;
-      id = verified?.value;
-      resign = verified?.stale ?? false;
+      if (verified === undefined) {
+        this.#rejected(raw.length <= 2 * idLength + 64 ? 'bad-signature' : 'malformed', raw);
+        return { id: undefined, presented: true, resign: false };
+      }
+      id = verified.value;
+      resign = verified.stale;
     }
-    return { id: isValidId(id, idLength) ? id : undefined, presented: true, resign };
+    if (!isValidId(id, idLength)) {
+      this.#rejected('malformed', raw);
+      return { id: undefined, presented: true, resign: false };
+    }
+    return { id, presented: true, resign, raw };
+  }
+
+  /** #rejected tells onRejectedId about an id that was not used, by a keyed hash, never the value. */
+  #rejected(reason: RejectedId['reason'], raw: string): void {
+    const hook = this.options.onRejectedId;
+    if (!hook) return;
+    try {
+      hook({ reason, idHash: createHmac('sha256', this.#rejectKey).update(raw).digest('hex').slice(0, 16) });
+    } catch (error) {
+      this.report(error as Error);
+    }
   }
 
   /** #readRecord decodes a stored record; a corrupt or over-age one reads as no session and is scheduled for removal. */
-  #readRecord(record: string, sid: string, now: number, staleIds: string[]): SessionState | undefined {
+  #readRecord(record: string, sid: string, raw: string, now: number, staleIds: string[]): SessionState | undefined {
     let state: SessionState;
     try {
       state = decode(record);
@@ -230,6 +255,7 @@ export class Manager implements SessionCore {
     }
     const { absoluteLifetimeMs } = this.options;
     if (absoluteLifetimeMs !== undefined && state.created + absoluteLifetimeMs <= now) {
+      this.#rejected('expired', raw);
       staleIds.push(sid);
       return undefined;
     }

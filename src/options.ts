@@ -5,6 +5,16 @@ import type { Provider } from './provider.ts';
 /** SameSite is the cookie's SameSite attribute; `false` leaves it out (not recommended). */
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
+/**
+ * RejectedId describes an id a request presented that was not used. `idHash` is 16 hex characters
+ * of an HMAC of the presented value under a key made when the Manager starts: equal values give
+ * equal hashes within one process, so repeats can be counted, and the id itself is never exposed.
+ */
+export interface RejectedId {
+  reason: 'malformed' | 'bad-signature' | 'unknown' | 'expired';
+  idHash: string;
+}
+
 /** StoreErrorPolicy: on a store error in a request, fail it (`'fail'`) or go on without a session (`'continue'`). */
 export type StoreErrorPolicy = 'fail' | 'continue';
 
@@ -60,6 +70,12 @@ export interface ManagerOptions {
   onError?: (error: Error) => void;
   /** onDestroy is called with the id of each session destroyed through this manager. */
   onDestroy?: (sid: string) => void;
+  /**
+   * onRejectedId is called when a request presents an id that is not used: malformed, badly
+   * signed, unknown (never issued, or expired) or past the absolute lifetime — OWASP's
+   * "suspicious activity" signal. It gets a salted hash of the value, never the value.
+   */
+  onRejectedId?: (event: RejectedId) => void;
   /** now returns epoch ms [Date.now]; tests pass a fake clock. */
   now?: () => number;
 }
@@ -88,6 +104,7 @@ export interface ResolvedOptions {
   onStoreError: StoreErrorPolicy;
   onError: (error: Error) => void;
   onDestroy: ((sid: string) => void) | undefined;
+  onRejectedId: ((event: RejectedId) => void) | undefined;
   now: () => number;
 }
 
@@ -194,6 +211,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     onStoreError,
     onError: options.onError ?? ((error) => console.error(error)),
     onDestroy: options.onDestroy,
+    onRejectedId: options.onRejectedId,
     now: options.now ?? Date.now,
   };
 }
