@@ -142,6 +142,20 @@ describe('example app (examples/express)', function () {
     assert.equal((await thief.request('/members')).status, 303);
   });
 
+  it('the members page counts the user\'s sessions and "log out everywhere" ends them all', async function () {
+    const [laptop, phone, other] = [new CookieClient(base), new CookieClient(base), new CookieClient(base)];
+    await login(laptop, 'dora');
+    await login(phone, 'dora');
+    await login(other, 'eve');
+    assert.match((await laptop.request('/members')).body, /<span id="sessions">2<\/span> times/);
+
+    const reply = await laptop.request('/logout-everywhere', { method: 'POST' });
+    assert.equal(reply.status, 303);
+    assert.deepEqual(flashes((await laptop.request('/')).body), [['info', 'Logged out of 2 sessions']]);
+    assert.equal((await phone.request('/members')).status, 303, 'the other device is logged out too');
+    assert.equal((await other.request('/members')).status, 200, 'another user is not');
+  });
+
   it('user-provided text is escaped in every page and flash', async function () {
     const client = new CookieClient(base);
     const name = '<img src=x onerror="alert(1)">&';

@@ -87,17 +87,29 @@ export async function createApp(options: ExampleOptions = {}): Promise<{ app: ex
     res.redirect(303, '/members');
   });
 
-  app.get('/members', (req, res) => {
+  app.get('/members', async (req, res) => {
     const user = currentUser(req);
     if (user === undefined) {
       req.session.flash.warning('Please log in first');
       res.redirect(303, '/login');
       return;
     }
+    const signedIn = (await manager.listUserSessions(user)).length;
     res.send(page(res, 'Members', user, `
       <h1>Members only</h1>
       <p>Hello, <strong id="member">${escapeHtml(user)}</strong>. Only logged-in users see this page.</p>
-      <p>Your session id changed when you logged in, and it is gone for good once you log out.</p>`));
+      <p>Your session id changed when you logged in, and it is gone for good once you log out.</p>
+      <p>You are logged in <span id="sessions">${signedIn}</span> time${signedIn === 1 ? '' : 's'} (browsers and devices).</p>
+      <form method="post" action="/logout-everywhere"><button type="submit">Log out everywhere</button></form>`));
+  });
+
+  app.post('/logout-everywhere', async (req, res) => {
+    const user = currentUser(req);
+    const ended = user === undefined ? 0 : await manager.destroyUserSessions(user);
+    // This session was among them; destroying it here too gives the flash a new, anonymous one.
+    await req.session.destroy();
+    req.session.flash.info(`Logged out of ${ended} session${ended === 1 ? '' : 's'}`);
+    res.redirect(303, '/');
   });
 
   app.post('/logout', async (req, res) => {
