@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { Store } from 'sessionkit';
 import { parseConfig, provider, type MysqlOptions } from 'sessionkit/providers/mysql';
 import { requireServer } from '../support/servers.ts';
+import { describeSqlIndexShared, testTables } from '../support/sql-index.ts';
 import { configRefusal, expectOutageRecovery, startProxy } from '../support/faults.ts';
 
 const refuses = configRefusal('mysql', parseConfig);
@@ -127,11 +127,12 @@ describe('mysql open without a server', function () {
 
 describe('mysql against 127.0.0.1:3306', function () {
   this.timeout(20_000);
-  const table = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+  // Every table made here is dropped afterwards, with its index table.
+  const { names: tables, newTable } = testTables();
+  const table = newTable();
   const config = (name = table) => `root:@tcp(127.0.0.1:3306)/test?charset=utf8&parseTime=true&table=${name}`;
-  const tables = [table];
   let admin: mysql.Connection;
-  let clock = Date.now();
+  const clock = Date.now();
   let store: Store;
 
   before(async function () {
@@ -146,9 +147,18 @@ describe('mysql against 127.0.0.1:3306', function () {
     await admin.end();
   });
 
-  async function rowCount(): Promise<number> {
-    const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${table}\``);
-    return Number(rows[0]!.n);
+  async function query(sql: string, params: unknown[] = []): Promise<mysql.RowDataPacket[]> {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(sql, params);
+    return rows;
+  }
+
+  async function rowCount(name = table): Promise<number> {
+    return Number((await query(`SELECT COUNT(*) AS n FROM \`${name}\``))[0]!.n);
+  }
+
+  async function indexNames(name: string): Promise<string[]> {
+    const rows = await query(`SHOW INDEX FROM \`${name}\``);
+    return [...new Set(rows.map((row) => row.Key_name as string))].sort();
   }
 
   it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
@@ -250,14 +260,12 @@ describe('mysql against 127.0.0.1:3306', function () {
   });
 
   it('two processes opening a fresh table at once both succeed and create it once', async function () {
-    const fresh = `sessionkit_test_${randomBytes(4).toString('hex')}`;
-    tables.push(fresh);
+    const fresh = newTable();
     const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
     try {
       await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
       assert.equal(await stores[3]!.get('shared'), 'one table');
-      const [rows] = await admin.query<mysql.RowDataPacket[]>(`SHOW INDEX FROM \`${fresh}\``);
-      assert.deepEqual([...new Set(rows.map((row) => row.Key_name as string))].sort(), ['PRIMARY', `${fresh}_expires_at_idx`]);
+      assert.deepEqual(await indexNames(fresh), ['PRIMARY', `${fresh}_expires_at_idx`]);
     } finally {
       await Promise.all(stores.map((s) => s.close!()));
     }
@@ -299,5 +307,47 @@ describe('mysql against 127.0.0.1:3306', function () {
     await extra.close!();
     await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
   });
-});
 
+  describe('index', function () {
+    const index = `${table}_index`;
+
+    it('indexList reads through the primary key and gc through the expiry index, never a scan', async function () {
+      const plans: [string, string][] = [
+        [`EXPLAIN SELECT sid FROM \`${index}\` WHERE key_hash = UNHEX(SHA2('user:x', 256)) AND expires_at > 1`, 'PRIMARY'],
+        [`EXPLAIN DELETE FROM \`${index}\` WHERE expires_at <= 1 LIMIT 1000`, `${index}_exp_idx`],
+      ];
+      for (const [sql, expected] of plans) {
+        const rows = await query(sql);
+        assert.match(String(rows[0]!.possible_keys), new RegExp(expected), JSON.stringify(rows));
+      }
+    });
+
+    describeSqlIndexShared({
+      provider: 'mysql',
+      address: '127.0.0.1:3306',
+      clock,
+      table,
+      store: () => store,
+      open: (name = table) => provider.open(config(name), { maxLifetime: HOUR, now: () => clock }),
+      newTable,
+      indexRows: () => rowCount(index),
+      indexNames,
+      primaryKey: () => 'PRIMARY',
+      keyHashes: async (sid) => {
+        const rows = await query(`SELECT LOWER(HEX(key_hash)) AS hash FROM \`${index}\` WHERE sid = ?`, [sid]);
+        return rows.map((row) => row.hash as string);
+      },
+      createOldTable: async (name, { sid, data, expiresAt }) => {
+        await admin.query(`CREATE TABLE \`${name}\` (sid VARBINARY(128) NOT NULL PRIMARY KEY, data MEDIUMTEXT NOT NULL, expires_at BIGINT NOT NULL)`);
+        await admin.query(`INSERT INTO \`${name}\` VALUES (?, ?, ?)`, [sid, data, expiresAt]);
+      },
+      insertDeadIndexRows: async (count, expiresAt) => {
+        const values = Array.from({ length: count }, (_, i) => `(UNHEX(SHA2('user:${i}', 256)), 'dead-${i}', ${expiresAt})`).join(',');
+        await admin.query(`INSERT INTO \`${index}\` (key_hash, sid, expires_at) VALUES ${values}`);
+      },
+      dropIndexTable: async (name) => {
+        await admin.query(`DROP TABLE \`${name}_index\``);
+      },
+    });
+  });
+});

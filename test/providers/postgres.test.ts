@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Store } from 'sessionkit';
 import { parseConfig, provider, type PostgresOptions } from 'sessionkit/providers/postgres';
 import { requireServer } from '../support/servers.ts';
+import { describeSqlIndexShared, testTables } from '../support/sql-index.ts';
 import { configRefusal, expectOutageRecovery, startProxy } from '../support/faults.ts';
 
 const refuses = configRefusal('postgres', parseConfig);
@@ -137,11 +137,12 @@ describe('postgres open without a server', function () {
 
 describe('postgres against 127.0.0.1:5432', function () {
   this.timeout(20_000);
-  const table = `sessionkit_test_${randomBytes(4).toString('hex')}`;
+  // Every table made here is dropped afterwards, with its index table.
+  const { names: tables, newTable } = testTables();
+  const table = newTable();
   const config = (name = table) => `user=postgres host=127.0.0.1 port=5432 dbname=test sslmode=disable application_name=${name} table=${name}`;
-  const tables = [table];
   let admin: pg.Client;
-  let clock = Date.now();
+  const clock = Date.now();
   let store: Store;
 
   before(async function () {
@@ -156,6 +157,11 @@ describe('postgres against 127.0.0.1:5432', function () {
     for (const name of tables) await admin.query(`DROP TABLE IF EXISTS "${name}", "${name}_index"`);
     await admin.end();
   });
+
+  async function indexNames(name: string): Promise<string[]> {
+    const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [name]);
+    return rows.map((row: { indexname: string }) => row.indexname);
+  }
 
   it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
     const nasty = [`a'b`, `"; DROP TABLE ${table};--`, '\\', `'); DELETE FROM ${table}; --`, '%_*?$1', '`x`'];
@@ -233,14 +239,12 @@ describe('postgres against 127.0.0.1:5432', function () {
   });
 
   it('two processes opening a fresh table at once both succeed and create it once', async function () {
-    const fresh = `sessionkit_test_${randomBytes(4).toString('hex')}`;
-    tables.push(fresh);
+    const fresh = newTable();
     const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
     try {
       await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
       assert.equal(await stores[3]!.get('shared'), 'one table');
-      const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [fresh]);
-      assert.deepEqual(rows.map((row: { indexname: string }) => row.indexname), [`${fresh}_expires_at_idx`, `${fresh}_pkey`]);
+      assert.deepEqual(await indexNames(fresh), [`${fresh}_expires_at_idx`, `${fresh}_pkey`]);
     } finally {
       await Promise.all(stores.map((s) => s.close!()));
     }
@@ -276,5 +280,63 @@ describe('postgres against 127.0.0.1:5432', function () {
     await extra.close!();
     await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
   });
-});
 
+  describe('index', function () {
+    const index = `${table}_index`;
+
+    async function indexRows(): Promise<number> {
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${index}"`);
+      return rows[0].n;
+    }
+
+    it('indexList reads through the primary key and gc through the expiry index, never a scan', async function () {
+      await admin.query('SET enable_seqscan = off');
+      try {
+        const plans: [string, string][] = [
+          [`EXPLAIN SELECT sid FROM "${index}" WHERE key_hash = '\\x00' AND expires_at > 1`, `${index}_pkey`],
+          [
+            `EXPLAIN DELETE FROM "${index}" WHERE (key_hash, sid) IN (SELECT key_hash, sid FROM "${index}" WHERE expires_at <= 1 LIMIT 1000 FOR UPDATE SKIP LOCKED) AND expires_at <= 1`,
+            `${index}_exp_idx`,
+          ],
+        ];
+        for (const [sql, expected] of plans) {
+          const { rows } = await admin.query(sql);
+          const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+          assert.match(plan, new RegExp(expected), plan);
+        }
+      } finally {
+        await admin.query('RESET enable_seqscan');
+      }
+    });
+
+    describeSqlIndexShared({
+      provider: 'postgres',
+      address: '127.0.0.1:5432',
+      clock,
+      table,
+      store: () => store,
+      open: (name = table) => provider.open(config(name), { maxLifetime: HOUR, now: () => clock }),
+      newTable,
+      indexRows,
+      indexNames,
+      primaryKey: (name) => `${name}_pkey`,
+      keyHashes: async (sid) => {
+        const { rows } = await admin.query(`SELECT encode(key_hash, 'hex') AS hash FROM "${index}" WHERE sid = $1`, [sid]);
+        return rows.map((row: { hash: string }) => row.hash);
+      },
+      createOldTable: async (name, { sid, data, expiresAt }) => {
+        await admin.query(`CREATE TABLE "${name}" (sid VARCHAR(128) COLLATE "C" PRIMARY KEY, data TEXT NOT NULL, expires_at BIGINT NOT NULL)`);
+        await admin.query(`INSERT INTO "${name}" VALUES ($1, $2, $3)`, [sid, data, expiresAt]);
+      },
+      insertDeadIndexRows: async (count, expiresAt) => {
+        await admin.query(
+          `INSERT INTO "${index}" (key_hash, sid, expires_at) SELECT sha256(('user:' || g)::bytea), 'dead-' || g, $1 FROM generate_series(1, $2::int) AS g`,
+          [expiresAt, count],
+        );
+      },
+      dropIndexTable: async (name) => {
+        await admin.query(`DROP TABLE "${name}_index"`);
+      },
+    });
+  });
+});
