@@ -47,7 +47,10 @@ export interface Store {
   touch?(sid: string, expiresAt: number): Promise<void>;
   /**
    * regenerate moves the live record of `oldSid` to `newSid`, keeping its data and expiry, and
-   * removes `oldSid`; atomic where the backend allows it. A missing `oldSid` is a no-op.
+   * removes `oldSid`; atomic where the backend allows it. A missing `oldSid` is a no-op, so of two
+   * concurrent regenerates of one id only one moves the record. A live record at `newSid` is never
+   * overwritten: regenerate rejects and leaves both records as they were (an expired one counts as
+   * missing). The Manager then tries another id.
    */
   regenerate?(oldSid: string, newSid: string): Promise<void>;
   /** count returns the exact number of live sessions of this store only (not the whole backend). */

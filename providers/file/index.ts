@@ -96,11 +96,16 @@ export class FileStore implements Store {
     });
   }
 
+  /**
+   * regenerate renames the file under the old id's lock. A live session at the new id is never
+   * overwritten (the new id is random, so a check before the rename is enough); an expired leftover is.
+   */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const to = this.path(newSid);
     await this.locked(this.shard(oldSid), oldSid, async () => {
       const from = this.path(oldSid);
       if ((await this.expiryOf(from)) === undefined) return;
+      if ((await this.expiryOf(to)) !== undefined) throw new Error('the new session id already exists');
       await this.inDir(this.shard(newSid), () => rename(from, to));
     });
   }

@@ -178,6 +178,8 @@ const OP = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, version: 0x0b, touch
 const STATUS = { ok: 0x00, notFound: 0x01, exists: 0x02, tooLarge: 0x03, notStored: 0x05 } as const;
 /** NO_RETRY makes memjs send a conditional write once: a retry after a lost reply could misreport it. */
 const NO_RETRY = 1;
+/** REGENERATE_ATTEMPTS bounds how often regenerate reads again when a save changes the session under it. */
+const REGENERATE_ATTEMPTS = 3;
 /** RETRY_DELAY_MS is memjs's pause before it retries a failed request. */
 const RETRY_DELAY_MS = 100;
 
@@ -249,23 +251,33 @@ export class MemcacheStore implements Store {
   }
 
   /**
-   * regenerate is get + add + delete, not atomic: a reader may briefly see both ids. memcached
-   * cannot report an item's remaining lifetime, so the new id gets a full `maxLifetime`, as a
-   * touch at regeneration time would give it.
+   * regenerate takes the old item with a CAS-guarded delete, so that of two concurrent regenerates
+   * only one gets the session, then adds it under the new id; a new id that is taken is never
+   * overwritten, and the old item is put back. The steps are not atomic: a reader may briefly see
+   * neither id. memcached cannot report an item's remaining lifetime, so the new id gets a full
+   * `maxLifetime`, as a touch at regeneration time would give it.
    */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    const newKey = this.key(newSid);
-    const current = await this.read(oldSid, 'regenerate');
-    if (current === undefined) return;
+    const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     const exptime = memcachedExpiry(this.now() + this.openOptions.maxLifetime, this.now());
-    if (exptime !== undefined) {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.read(oldSid, 'regenerate');
+      if (current === undefined) return;
       const value = this.encode(newKey, current.value);
-      const response = await this.request('regenerate', OP.add, newKey, storeExtras(exptime), value, undefined, NO_RETRY);
-      if (this.expect('regenerate', response, [STATUS.ok, STATUS.exists, STATUS.notStored]) !== STATUS.ok) {
-        throw new SessionError('ERR_SESSION_STORE', 'session/memcache: regenerate failed: the new session id is already taken');
+      const taken = await this.request('regenerate', OP.delete, oldKey, '', '', current.cas, NO_RETRY);
+      const status = this.expect('regenerate', taken, [STATUS.ok, STATUS.notFound, STATUS.exists]);
+      // Not found: another regenerate or a destroy took it first. Exists: a save changed it since the read.
+      if (status === STATUS.notFound) return;
+      if (status === STATUS.exists) {
+        if (attempt < REGENERATE_ATTEMPTS) continue;
+        throw new SessionError('ERR_SESSION_CONTENDED', 'session/memcache: regenerate gave up: the session kept changing');
       }
+      if (exptime === undefined) return;
+      const added = await this.request('regenerate', OP.add, newKey, storeExtras(exptime), value, undefined, NO_RETRY);
+      if (this.expect('regenerate', added, [STATUS.ok, STATUS.exists, STATUS.notStored]) === STATUS.ok) return;
+      await this.request('regenerate', OP.add, oldKey, storeExtras(exptime), value, undefined, NO_RETRY).catch(() => undefined);
+      throw new SessionError('ERR_SESSION_STORE', 'session/memcache: regenerate failed: the new session id is already taken');
     }
-    await this.remove(this.key(oldSid), 'regenerate');
   }
 
   /** indexAdd is `GET` + a CAS-guarded `SET` (or `ADD` for a new index key), retried on conflict. */

@@ -58,11 +58,13 @@ export class MemoryStore implements Store {
     if (packed !== undefined) this.sessions.set(sid, pack(expiresAt, recordOf(packed)), packed);
   }
 
+  /** regenerate moves the record; a live record at `newSid` is never overwritten, an expired one is. */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const packed = this.live(oldSid);
     if (packed === undefined) return;
+    if (this.live(newSid) !== undefined) throw idTaken();
     this.sessions.delete(oldSid, packed);
-    this.sessions.set(newSid, packed, this.sessions.get(newSid));
+    this.sessions.set(newSid, packed, undefined);
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
@@ -136,6 +138,10 @@ export class MemoryStore implements Store {
     if (ids.size === 0) this.index.delete(key);
     return latest;
   }
+}
+
+function idTaken(): SessionError {
+  return new SessionError('ERR_SESSION_STORE', 'session/memory: regenerate failed: the new session id already exists');
 }
 
 /** provider opens a {@link MemoryStore}; sessions live as long as the process. */

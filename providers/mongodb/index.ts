@@ -238,8 +238,10 @@ export class MongoStore implements Store {
 
   /**
    * regenerate takes the old document with `findOneAndDelete`, so of two concurrent regenerates
-   * only one gets the data, then inserts it under the new id. The two steps are not one
-   * transaction: if the insert fails, the old document is put back.
+   * only one gets the data, then writes it under the new id with the upsert `compareAndSet` uses:
+   * it replaces an expired leftover the TTL monitor has not removed yet, and a live document
+   * refuses it with E11000. The two steps are not one transaction: if the write fails, the old
+   * document is put back.
    */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     assertValidId(oldSid, 'mongodb');
@@ -252,7 +254,8 @@ export class MongoStore implements Store {
     }
     if (doc === null) return;
     try {
-      await this.collection.insertOne({ _id: newSid, record: doc.record, expiresAt: doc.expiresAt });
+      const moved = { $set: { record: doc.record, expiresAt: doc.expiresAt } };
+      await this.collection.updateOne({ _id: newSid, expiresAt: { $lte: new Date(this.now()) } }, moved, { upsert: true });
     } catch (cause) {
       await this.collection.insertOne(doc).catch(() => undefined);
       if (isDuplicateKey(cause)) {

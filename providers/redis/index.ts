@@ -33,21 +33,27 @@ else
 end
 return 1`,
   },
-  /** KEYS[1] old, KEYS[2] new: RENAME keeps the value and the remaining TTL; a missing old key is a no-op. */
+  /**
+   * KEYS[1] old, KEYS[2] new: RENAMENX keeps the value and the remaining TTL and never overwrites
+   * a live session at the new key. Returns 1 when moved, 0 when the old key is missing (a no-op),
+   * -1 when the new key is taken.
+   */
   sessionkitMove: {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('RENAME', KEYS[1], KEYS[2])
+if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 return 1`,
   },
-  /** KEYS[1] key: returns {value, pttl} read atomically, or nil when missing. */
-  sessionkitRead: {
+  /** KEYS[1] key: removes the key and returns {value, pttl} as it was, atomically, or nil when missing. */
+  sessionkitTake: {
     numberOfKeys: 1,
     lua: `
 local value = redis.call('GET', KEYS[1])
 if not value then return nil end
-return {value, redis.call('PTTL', KEYS[1])}`,
+local pttl = redis.call('PTTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return {value, pttl}`,
   },
   /**
    * KEYS[1] index key; ARGV: sid, expiresAt, now (epoch ms on the store's clock). Files the id,
@@ -71,7 +77,7 @@ return 1`,
 interface ScriptCommands {
   sessionkitCompareAndSet(key: string, mustBeMissing: '0' | '1', expected: string, record: string, ttl: number): Promise<number>;
   sessionkitMove(oldKey: string, newKey: string): Promise<number>;
-  sessionkitRead(key: string): Promise<[string, number] | null>;
+  sessionkitTake(key: string): Promise<[string, number] | null>;
   sessionkitIndexAdd(key: string, sid: string, expiresAt: number, now: number): Promise<number>;
 }
 
@@ -114,7 +120,7 @@ function indexDigest(key: string): string {
  * Redis itself enforces expiry and no gc is needed. Each index key is one sorted set at
  * `prefix + "index:" + digest` (member: session id, score: the entry's expiresAt), whose own TTL
  * follows its latest entry. On a Redis Cluster, `regenerate` is not atomic (the two keys live in
- * different slots) and `count`/`clear` scan every master.
+ * different slots: it takes the old key, then writes the new one) and `count`/`clear` scan every master.
  */
 export class RedisStore implements Store {
   private readonly client: Client;
@@ -172,19 +178,21 @@ export class RedisStore implements Store {
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     if (this.options.mode !== 'cluster') {
-      await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      const moved = await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      if (moved === -1) throw idTaken();
       return;
     }
-    // The keys hash to different slots, so no single command or script may touch both.
-    await this.run('regenerate', async () => {
-      const found = await this.client.sessionkitRead(oldKey);
-      if (!found) return;
-      const [value, pttl] = found;
-      if (pttl === -1) await this.client.set(newKey, value);
-      else if (pttl > 0) await this.client.set(newKey, value, 'PX', pttl);
-      else return;
-      await this.client.del(oldKey);
-    });
+    // The keys hash to different slots, so no single command or script may touch both. Taking the
+    // old key first means that of two concurrent regenerates only one gets the session; if the new
+    // key is taken, the old one is put back.
+    const found = await this.run('regenerate', () => this.client.sessionkitTake(oldKey));
+    if (!found) return;
+    const [value, pttl] = found;
+    if (pttl !== -1 && pttl <= 0) return;
+    const writeTo = (key: string) => (pttl > 0 ? this.client.set(key, value, 'PX', pttl, 'NX') : this.client.set(key, value, 'NX'));
+    if ((await this.run('regenerate', () => writeTo(newKey))) === 'OK') return;
+    await this.run('regenerate', () => writeTo(oldKey));
+    throw idTaken();
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
@@ -296,6 +304,10 @@ export class RedisStore implements Store {
       throw storeError(NAME, action, err);
     }
   }
+}
+
+function idTaken(): SessionError {
+  return new SessionError('ERR_SESSION_STORE', `session/${NAME}: regenerate failed: the new session id already exists`);
 }
 
 /** describeTarget names what the store connects to, for messages; it never includes a password. */

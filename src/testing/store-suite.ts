@@ -111,6 +111,23 @@ export function describeStore(name: string, options: StoreSuiteOptions): void {
       assert.equal(await store.get(id), undefined);
     });
 
+    it('set, touch and compareAndSet with an expiresAt already past leave a live record unreadable, never the old data', async function () {
+      // Checklist row 44: a remaining lifetime of zero or less means "gone", not SET EX 0 or a skipped write.
+      const past = () => clock.now() - 1000;
+      const [viaSet, viaTouch, viaCas] = [sid(), sid(), sid()];
+      for (const id of [viaSet, viaTouch, viaCas]) await store.set(id, 'live', later());
+      await store.set(viaSet, 'replaced', past());
+      assert.equal(await store.get(viaSet), undefined, 'set');
+      if (store.touch) {
+        await store.touch(viaTouch, past());
+        assert.equal(await store.get(viaTouch), undefined, 'touch');
+      }
+      if (store.compareAndSet) {
+        await store.compareAndSet(viaCas, 'live', 'replaced', past());
+        assert.equal(await store.get(viaCas), undefined, 'compareAndSet');
+      }
+    });
+
     describe('compareAndSet', function () {
       before(function () {
         if (!store.compareAndSet) this.skip();
@@ -203,6 +220,37 @@ export function describeStore(name: string, options: StoreSuiteOptions): void {
         await store.regenerate!(oldId, newId);
         assert.equal(await store.get(oldId), undefined);
         assert.equal(await store.get(newId), undefined);
+      });
+
+      it('regenerate onto an id that holds a live record rejects and leaves both records as they were', async function () {
+        // Checklist row 24: a new id that happens to exist must never overwrite someone else's session.
+        const [oldId, takenId] = [sid(), sid()];
+        await store.set(oldId, 'mine', later());
+        await store.set(takenId, 'theirs', later());
+        await assert.rejects(store.regenerate!(oldId, takenId));
+        assert.equal(await store.get(takenId), 'theirs');
+        assert.equal(await store.get(oldId), 'mine');
+      });
+
+      it('regenerate onto an id whose record has expired replaces that leftover', async function () {
+        const [oldId, staleId] = [sid(), sid()];
+        await store.set(staleId, 'leftover', clock.now() + shortTtl);
+        await expire();
+        await store.set(oldId, 'mine', later());
+        await store.regenerate!(oldId, staleId);
+        assert.equal(await store.get(staleId), 'mine');
+        assert.equal(await store.get(oldId), undefined);
+      });
+
+      it('of two concurrent regenerates of one id, exactly one new id gets the record and the old id is gone', async function () {
+        // Checklist row 23: the loser finds nothing to move; it never copies the record a second time.
+        const [oldId, a, b] = [sid(), sid(), sid()];
+        await store.set(oldId, 'once', later());
+        const results = await Promise.allSettled([store.regenerate!(oldId, a), store.regenerate!(oldId, b)]);
+        for (const result of results) assert.equal(result.status, 'fulfilled', String((result as PromiseRejectedResult).reason));
+        const holders = [await store.get(a), await store.get(b)].filter((record) => record !== undefined);
+        assert.deepEqual(holders, ['once']);
+        assert.equal(await store.get(oldId), undefined);
       });
     });
 
