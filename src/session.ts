@@ -51,6 +51,8 @@ export interface SessionInit {
 
 /** MAX_HOPS bounds how many regenerations in a row one save follows. */
 const MAX_HOPS = 4;
+/** MAX_ID_ATTEMPTS bounds how many fresh ids one regenerate tries when an id is already in use. */
+const MAX_ID_ATTEMPTS = 3;
 
 /** CookieDecision says what the response should carry for this session. */
 export type CookieDecision = { action: 'none' } | { action: 'set'; id: string } | { action: 'clear' };
@@ -235,30 +237,66 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   async regenerate(): Promise<void> {
     await this.#releasing;
     const oldId = this.#id;
-    const newId = this.#core.newId();
+    let newId = this.#core.newId();
     if (this.#record !== undefined && !this.#detached) {
-      const { store, options } = this.#core;
-      const user = this.#state.user;
-      try {
-        // The forward goes first: a save that misses the old record must find where it went.
-        await store.indexAdd?.(movedKey(oldId), newId, options.now() + MOVED_GRACE_MS);
-        if (store.regenerate) {
-          await store.regenerate(oldId, newId);
-        } else {
-          const record = await store.get(oldId);
-          if (record !== undefined) await store.set(newId, record, this.#expiresAt(this.#state, this.#core.options.now()));
-          await store.destroy(oldId);
+      // A fresh id that is already in use is never written over: the session moves to another one.
+      for (let attempt = 1; !(await this.#moveTo(oldId, newId)); attempt++) {
+        if (attempt >= MAX_ID_ATTEMPTS) {
+          throw new SessionError('ERR_SESSION_STORE', `session/${this.#core.providerName}: regenerate found ${attempt} new ids already in use`);
         }
-        if (user !== undefined && store.indexAdd && store.indexRemove) {
-          const until = this.#state.indexedUntil ?? this.#expiresAt(this.#state, options.now());
-          await store.indexAdd(userKey(user), newId, until);
-          await store.indexRemove(userKey(user), oldId);
-        }
-      } catch (error) {
-        throw storeError(this.#core.providerName, 'regenerate', error);
+        newId = this.#core.newId();
       }
     }
     this.#id = newId;
+  }
+
+  /**
+   * #moveTo moves the stored session from `oldId` to `newId`, with its forward and its user's
+   * index entry. It returns false, having moved nothing, when `newId` turns out to hold a session.
+   */
+  async #moveTo(oldId: string, newId: string): Promise<boolean> {
+    const { store, options, providerName } = this.#core;
+    const user = this.#state.user;
+    try {
+      // The forward goes first: a save that misses the old record must find where it went.
+      await store.indexAdd?.(movedKey(oldId), newId, options.now() + MOVED_GRACE_MS);
+      if (store.regenerate) {
+        await store.regenerate(oldId, newId);
+      } else {
+        const record = await store.get(oldId);
+        if (record !== undefined) {
+          const expiresAt = this.#expiresAt(this.#state, options.now());
+          if (!store.compareAndSet) await store.set(newId, record, expiresAt);
+          else if (!(await store.compareAndSet(newId, undefined, record, expiresAt))) throw new Error('the new session id already exists');
+        }
+        await store.destroy(oldId);
+      }
+      if (user !== undefined && store.indexAdd && store.indexRemove) {
+        const until = this.#state.indexedUntil ?? this.#expiresAt(this.#state, options.now());
+        await store.indexAdd(userKey(user), newId, until);
+        await store.indexRemove(userKey(user), oldId);
+      }
+      return true;
+    } catch (error) {
+      if (await this.#collided(oldId, newId)) return false;
+      throw storeError(providerName, 'regenerate', error);
+    }
+  }
+
+  /**
+   * #collided tells whether a failed move failed because `newId` was taken: the session is still
+   * at `oldId` and another one lives at `newId`. The forward to `newId` is withdrawn then, so no
+   * racing save is ever sent into that other session.
+   */
+  async #collided(oldId: string, newId: string): Promise<boolean> {
+    const { store } = this.#core;
+    try {
+      if ((await store.get(oldId)) === undefined || (await store.get(newId)) === undefined) return false;
+      await store.indexRemove?.(movedKey(oldId), newId);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
