@@ -55,8 +55,9 @@ const ATTACHED = Symbol('sessionkit.attached');
 /**
  * attachSession makes the response carry the session's headers however the handler writes it:
  * `writeHead` (which node also calls implicitly on the first write or `end`) adds them just before
- * the headers go out. Cookies passed to writeHead itself, as an object or a raw header list, are
- * kept beside the session cookie rather than replacing it.
+ * the headers go out. Cookies passed to writeHead itself, as an object or a raw header list (flat
+ * `[name, value, …]` or `[[name, value], …]` pairs, both of which node accepts), are kept beside
+ * the session cookie rather than replacing it.
  */
 export function attachSession(res: ServerResponse, session: AnySession, target: HeaderTarget): void {
   const marked = res as ServerResponse & { [ATTACHED]?: true };
@@ -67,7 +68,9 @@ export function attachSession(res: ServerResponse, session: AnySession, target: 
     const index = typeof args[1] === 'string' ? 2 : 1;
     const given = args[index];
     if (Array.isArray(given)) {
-      args[index] = [...given, ...sessionHeaders(session, target).flat()];
+      // Added in the list's own shape: node reads a list of pairs only if every entry is a pair.
+      const headers = sessionHeaders(session, target);
+      args[index] = Array.isArray(given[0]) ? [...given, ...headers] : [...given, ...headers.flat()];
     } else {
       if (given && typeof given === 'object') {
         const rest: OutgoingHttpHeaders = {};
