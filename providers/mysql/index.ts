@@ -1,5 +1,5 @@
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from 'mysql2';
-import type { Pool as PromisePool } from 'mysql2/promise';
+import type { PoolConnection as PromisePoolConnection, Pool as PromisePool } from 'mysql2/promise';
 import { configError, decodeComponent, parseBoolean, parseDurationMs, parseHostPort, parseInteger } from '../../config/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../../src/load.ts';
@@ -358,13 +358,48 @@ export class MysqlStore implements Store {
     await this.closed;
   }
 
+  /**
+   * run executes one prepared statement on a pooled connection, bounded as a whole by
+   * `readTimeout`. mysql2's own timeout starts only once the statement executes, not while it waits
+   * for a connection or is prepared on a fresh one, and a timed-out command stays queued on its
+   * connection, so the next statement lent that connection would wait forever behind it. A call
+   * that times out therefore rejects at the deadline and destroys its connection.
+   */
   private async run<R extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(action: string, sql: string, params: (string | number | Buffer)[]): Promise<R> {
     if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', `session/mysql: ${action} after close`);
+    const ms = this.options.queryTimeoutMs;
+    let timedOut = false;
+    let lent: PromisePoolConnection | undefined;
+    const call = (async () => {
+      const connection = await this.db.getConnection();
+      if (timedOut) return void connection.release();
+      lent = connection;
+      try {
+        const [result] = await connection.execute<R>({ sql, timeout: ms }, params);
+        return result;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') timedOut = true;
+        throw err;
+      } finally {
+        if (timedOut) connection.destroy();
+        else connection.release();
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        lent?.destroy();
+        reject(new Error(`no answer within ${ms}ms (readTimeout)`));
+      }, ms);
+    });
     try {
-      const [result] = await this.db.execute<R>({ sql, timeout: this.options.queryTimeoutMs }, params);
-      return result;
+      return (await Promise.race([call, deadline])) as R;
     } catch (err) {
       throw this.fail(action, err);
+    } finally {
+      clearTimeout(timer);
+      call.catch(() => undefined);
     }
   }
 
