@@ -28,6 +28,7 @@ const ROUTES: Record<string, Handler> = {
     res.end('{}');
   },
   view: (s, _req, res) => void res.end(JSON.stringify(s.flash.view())),
+  keys: (s, _req, res) => void res.end(JSON.stringify(s.keys())),
   logout: async (s, _req, res) => {
     await s.destroy();
     res.end('{}');
@@ -98,6 +99,12 @@ function parseSetCookie(line: string): Cookie {
   return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attributes };
 }
 
+const clientWith = (base: string, cookie: string) => {
+  const client = new CookieClient(base);
+  client.cookie = cookie;
+  return client;
+};
+
 /** sessionCookies returns the Set-Cookie lines of `reply` that carry the session cookie. */
 const sessionCookies = (reply: Reply, name: string) => reply.setCookies.map(parseSetCookie).filter((c) => c.name === name);
 
@@ -150,6 +157,43 @@ describe('the session cookie and the response around it', function () {
       }
     });
   }
+
+  it('a signed cookie loads its session only with an intact signature of a secret in the rotation, and an old one is re-signed', async function () {
+    // Row 16 through the middleware; test/core/cookie.test.ts checks unsign itself.
+    const [current, old, stranger] = ['c'.repeat(32), 'o'.repeat(32), 's'.repeat(32)];
+    const before = await createManager({ secret: old, gcInterval: 0 });
+    const first = await serve(before);
+    const client = new CookieClient(first.base);
+    await client.request('/set');
+    const oldCookie = client.cookie!;
+    await closeServer(first.server);
+    const manager = await createManager({ secret: [current, old], gcInterval: 0, provider: { open: async () => before.store } });
+    const { server, base } = await serve(manager);
+    try {
+      const value = oldCookie.slice('sid='.length);
+      const [id, mac] = value.split('.') as [string, string];
+      const other = await createManager({ secret: stranger, gcInterval: 0 });
+      const forged = other.cookieFor(id).split(';')[0]!.slice('sid='.length);
+      await other.close();
+      const bad = [`${value}x`, `x${value}`, `${value}.x`, `${id}.${mac.slice(0, -1)}`, `${id}.${mac}${mac}`, `${id}.`, id, `${id}.${'A'.repeat(43)}`, forged];
+      for (const variant of bad) {
+        const reply = await clientWith(base, `sid=${variant}`).request('/keys');
+        assert.equal(reply.status, 200, variant);
+        assert.deepEqual(JSON.parse(reply.body), [], `${variant} loads nothing`);
+        assert.deepEqual(reply.setCookies, [], `${variant} gets no cookie`);
+      }
+      const rotated = await clientWith(base, oldCookie).request('/keys');
+      assert.deepEqual(JSON.parse(rotated.body), ['user']);
+      const [resigned] = sessionCookies(rotated, 'sid');
+      assert.ok(resigned, 'the old signature loads the session and is replaced');
+      assert.equal(resigned.value, manager.cookieFor(id).split(';')[0]!.slice('sid='.length));
+      assert.notEqual(resigned.value, value);
+    } finally {
+      await closeServer(server);
+      await manager.close();
+      await before.close();
+    }
+  });
 
   it('cookie names, paths and domains that could break the header are refused at startup, and so are short secrets', async function () {
     // Rows 17 and 19, beyond the cases of test/core/manager.test.ts.
