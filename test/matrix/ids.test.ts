@@ -143,6 +143,16 @@ describe('ids and cookies as the client sends them', function () {
       assert.deepEqual(rejected.map((e) => e.reason), ['malformed']);
     });
 
+    it('an id in the query string or in a header is ignored: only the cookie carries it unless idHeader is configured', async function () {
+      // OWASP: "avoid accepting" ids from another exchange mechanism.
+      const id = alice.slice('sid='.length);
+      for (const [path, headers] of [[`/?sid=${id}`, {}], ['/', { 'x-session-id': id }], ['/', { authorization: `Bearer ${id}` }]] as const) {
+        const reply = await new CookieClient(base).request(path, { headers });
+        assert.equal(JSON.parse(reply.body).user, undefined, `${path} ${JSON.stringify(headers)}`);
+      }
+      assert.deepEqual(rejected, []);
+    });
+
     it('a 64 KiB cookie gives a fresh session, and a server with the default header limit refuses it before sessionkit runs', async function () {
       // Row 4: the longest values. Lengths 1, 2, 15, 17 and 4 kB run on every provider in describeManager.
       for (const value of ['a'.repeat(64 * 1024), `${alice}; pad=${'x'.repeat(64 * 1024)}`]) {
