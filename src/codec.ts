@@ -43,7 +43,7 @@ export function checkKey(key: unknown): asserts key is string {
 }
 
 /**
- * checkValue accepts JSON data only — strings, finite numbers, booleans, null, arrays and plain
+ * checkValue accepts JSON data only — strings, finite numbers but -0, booleans, null, arrays and plain
  * objects — so every value comes back exactly as it was stored, on every provider. A Date, Map,
  * Buffer, BigInt, undefined, NaN or a cycle is refused with the path of the bad part.
  */
@@ -57,6 +57,7 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
       return;
     case 'number':
       if (!Number.isFinite(value)) fail(String(value));
+      if (Object.is(value, -0)) fail('-0, which JSON reads back as 0');
       return;
     case 'object': {
       if (value === null) return;

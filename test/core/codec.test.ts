@@ -39,7 +39,7 @@ describe('codec', function () {
   });
 
   it('checkValue refuses values that would not come back exactly, naming the path', function () {
-    const bad: unknown[] = [new Date(), new Map(), new Set(), Buffer.from('x'), 1n, undefined, NaN, Infinity, () => 1, Symbol('s')];
+    const bad: unknown[] = [new Date(), new Map(), new Set(), Buffer.from('x'), 1n, undefined, NaN, Infinity, -0, () => 1, Symbol('s')];
     for (const value of bad) {
       expect(() => checkValue({ deep: [value] }, 'k'), String(value)).to.throw(SessionError, /value at k\.deep\[0\]/);
     }
