@@ -48,7 +48,7 @@ export interface PostgresOptions {
   sslrootcert?: string;
   /** connectTimeoutMs bounds each new connection (lib/pq `connect_timeout`, seconds); default 5000; 0 waits forever. */
   connectTimeoutMs: number;
-  /** queryTimeoutMs bounds each statement, on the server and on the client; default 10000. */
+  /** queryTimeoutMs bounds each statement, on the server and on the client (`statement_timeout`, ms); default 10000. */
   queryTimeoutMs: number;
   applicationName?: string;
   /** table holds the sessions; default `sessionkit_sessions`, optionally `schema.table`. */
@@ -56,7 +56,7 @@ export interface PostgresOptions {
 }
 
 /** KEYS are the keys accepted in both config forms (URL query parameters use the same names). */
-const KEYS = ['host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'connect_timeout', 'application_name', 'table'] as const;
+const KEYS = ['host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'connect_timeout', 'statement_timeout', 'application_name', 'table'] as const;
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
 
 /**
@@ -64,7 +64,7 @@ const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verif
  * `user=postgres password= host=127.0.0.1 port=5432 dbname=test sslmode=disable` (values may be
  * single-quoted with `\'` and `\\` escapes; `key=` followed by another key is an empty value) or a
  * `postgres://user:pass@host:port/db?sslmode=…&table=…` URL (`postgresql://` too). Both accept the
- * keys host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout,
+ * keys host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout, statement_timeout,
  * application_name and table. An unknown key, a key given twice, a bad number or an unsafe table
  * name is an `ERR_SESSION_PROVIDER_CONFIG` error naming the key and never showing the password.
  * `sslmode` defaults to `disable` (lib/pq defaults to `require`; write it out to be explicit).
@@ -86,7 +86,8 @@ export function parseConfig(config: string): PostgresOptions {
     port: values.has('port') ? parseInteger(NAME, 'port', values.get('port')!, 1, 65535) : 5432,
     sslmode: sslmode as SslMode,
     connectTimeoutMs: values.has('connect_timeout') ? parseInteger(NAME, 'connect_timeout', values.get('connect_timeout')!, 0, 3600) * 1000 : 5000,
-    queryTimeoutMs: 10_000,
+    // lib/pq passes keys it does not know, such as statement_timeout, to the server as settings (ms).
+    queryTimeoutMs: values.has('statement_timeout') ? parseInteger(NAME, 'statement_timeout', values.get('statement_timeout')!, 1, 3_600_000) : 10_000,
     table: parseTableName(NAME, values.get('table') ?? DEFAULT_TABLE, true),
   };
   const optional = { user: 'user', password: 'password', database: 'dbname', sslrootcert: 'sslrootcert', applicationName: 'application_name' } as const;

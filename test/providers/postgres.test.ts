@@ -38,6 +38,7 @@ describe('postgres parseConfig', function () {
       { ...defaults, host: '/var/run/postgresql', database: 'app', connectTimeoutMs: 2000, applicationName: 'web', table: { schema: 'auth', name: 'sessions' } },
     ],
     ['dbname=app sslmode=require', { ...defaults, database: 'app', sslmode: 'require' }],
+    ['dbname=app statement_timeout=2500', { ...defaults, database: 'app', queryTimeoutMs: 2500 }],
     ['dbname=app sslmode=verify-full sslrootcert=/etc/ssl/ca.pem', { ...defaults, database: 'app', sslmode: 'verify-full', sslrootcert: '/etc/ssl/ca.pem' }],
     ['postgres://postgres@127.0.0.1:5432/test', { ...defaults, host: '127.0.0.1', user: 'postgres', database: 'test' }],
     [
@@ -73,6 +74,7 @@ describe('postgres parseConfig', function () {
     ['port=70000', /port must be between 1 and 65535/],
     ['connect_timeout=-1', /connect_timeout must be between 0/],
     ['connect_timeout=5s', /connect_timeout must be a whole number/],
+    ['statement_timeout=0', /statement_timeout must be between 1/],
     ['sslmode=prefer', /sslmode must be one of disable, require, verify-ca, verify-full/],
     ['sslrootcert=/ca.pem', /sslrootcert needs sslmode=verify-ca/],
     ['host=a host=b', /host is given twice/],
