@@ -131,6 +131,16 @@ export const DEFAULTS = {
 /** MIN_SECRET_LENGTH is the shortest accepted signing secret, in characters. */
 export const MIN_SECRET_LENGTH = 32;
 
+/** PLACEHOLDERS are words that mark a secret copied from an example rather than generated. */
+const PLACEHOLDERS = /change[-_ ]?me|keyboard cat|your[-_ ]?secret|replace[-_ ]?me|placeholder|example/i;
+
+/** weakSecret tells why a long enough secret is still unfit to sign with, or returns undefined. */
+function weakSecret(secret: string): string | undefined {
+  if (new Set(secret).size < 8) return 'secret has fewer than 8 different characters; generate one, e.g. openssl rand -hex 32';
+  if (PLACEHOLDERS.test(secret)) return 'secret looks like a placeholder from an example; generate one, e.g. openssl rand -hex 32';
+  return undefined;
+}
+
 function invalid(message: string): SessionError {
   return new SessionError('ERR_SESSION_CONFIG', `session: ${message}`);
 }
@@ -175,6 +185,8 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
       throw invalid(`secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
     }
+    const weak = weakSecret(secret);
+    if (weak !== undefined) throw invalid(weak);
   }
   const idHeader = options.idHeader === '' ? undefined : options.idHeader;
   if (idHeader !== undefined && !TOKEN.test(idHeader)) throw invalid(`idHeader ${JSON.stringify(idHeader)} is not a header name`);

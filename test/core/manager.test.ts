@@ -3,8 +3,8 @@ import { createManager, SessionError, type Provider, type Store } from 'sessionk
 import { fakeRequest } from '../support/requests.ts';
 import { spyProvider } from '../support/spy-store.ts';
 
-const secret = 's'.repeat(32);
-const oldSecret = 'o'.repeat(32);
+const secret = 'manager-test-secret-0123456789abcdef';
+const oldSecret = 'older-manager-secret-fedcba9876543210';
 
 describe('Manager options and lifecycle', function () {
   it('createManager refuses bad options, naming the option and never a secret', async function () {
@@ -22,6 +22,9 @@ describe('Manager options and lifecycle', function () {
       [{ gcInterval: Number.NaN }, /gcInterval/],
       [{ secret: 'tooshort-SECRETVALUE' }, /secret must be a string of at least 32/],
       [{ secret: [] }, /secret must not be an empty list/],
+      [{ secret: 'ab'.repeat(20) }, /fewer than 8 different characters/],
+      [{ secret: 'keyboard cat keyboard cat keyboard cat' }, /placeholder/],
+      [{ secret: ['a-real-looking-secret-0123456789abcdef', 'CHANGE-ME-please-0123456789abcdefgh'] }, /placeholder/],
       [{ cookieName: '__Host-sid' }, /__Host-/],
       [{ idHeader: 'X Session' }, /idHeader/],
     ];

@@ -4,7 +4,7 @@ import { MemoryStore } from 'sessionkit/providers/memory';
 import { fakeClock } from 'sessionkit/testing';
 import { fakeRequest } from '../support/requests.ts';
 
-const secret = 's'.repeat(32);
+const secret = 'rejected-id-test-secret-0123456789abcdef';
 
 describe('onRejectedId: ids a request presents but cannot use', function () {
   async function setup(options: ManagerOptions = {}) {

@@ -114,7 +114,7 @@ describe('the session cookie and the response around it', function () {
   const SETUPS: [string, ManagerOptions][] = [
     ['defaults', {}],
     ['secure, strict, a domain and a path', { secure: true, sameSite: 'strict', domain: 'example.com', cookiePath: '/app', cookieName: '__Secure-sid' }],
-    ['__Host- prefix, signed', { secure: true, cookieName: '__Host-sid', secret: 'k'.repeat(32) }],
+    ['__Host- prefix, signed', { secure: true, cookieName: '__Host-sid', secret: 'host-prefix-secret-0123456789abcdef' }],
   ];
 
   for (const [label, options] of SETUPS) {
@@ -160,7 +160,7 @@ describe('the session cookie and the response around it', function () {
 
   it('a signed cookie loads its session only with an intact signature of a secret in the rotation, and an old one is re-signed', async function () {
     // Row 16 through the middleware; test/core/cookie.test.ts checks unsign itself.
-    const [current, old, stranger] = ['c'.repeat(32), 'o'.repeat(32), 's'.repeat(32)];
+    const [current, old, stranger] = ['current-secret-0123456789abcdefgh', 'older-secret-0123456789abcdefghij', 'stranger-secret-0123456789abcdefg'];
     const before = await createManager({ secret: old, gcInterval: 0 });
     const first = await serve(before);
     const client = new CookieClient(first.base);
@@ -201,7 +201,7 @@ describe('the session cookie and the response around it', function () {
       { cookieName: 'a=b' }, { cookieName: 'sid\r\nX-Evil: 1' }, { cookieName: 'sid\0' }, { cookieName: 'a,b' }, { cookieName: '"sid"' }, { cookieName: '' },
       { cookiePath: '/a b' }, { cookiePath: '/a\rb' }, { cookiePath: '/a;b' }, { cookiePath: 'relative' },
       { domain: 'a.com\nX: 1' }, { domain: 'a.com=1' }, { domain: 'a.com/x' }, { domain: 'a .com' },
-      { secret: 'x'.repeat(31) }, { secret: ['y'.repeat(32), 'short-TOPSECRET'] },
+      { secret: 'x'.repeat(31) }, { secret: ['rotation-secret-0123456789abcdefgh', 'short-TOPSECRET'] },
     ];
     for (const options of bad) {
       const error = await createManager({ ...options, gcInterval: 0 }).then(
