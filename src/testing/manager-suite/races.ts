@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { createManager } from '../../index.ts';
+import { CookieClient } from '../http-client.ts';
+import { fakeRequest, idOf, type ManagerHarness } from './harness.ts';
+
+/**
+ * raceTests registers the tests of concurrent requests of one session: none may lose an update
+ * (increments, different keys, writes during a regenerate), undo a destroy or a logout, or see an
+ * id another request replaced. Where the order matters the gate forces it; tests that need
+ * Store.regenerate or an index skip when the store has none.
+ */
+export function raceTests(harness: ManagerHarness): void {
+  it('two concurrent regenerates of one session: no error, exactly one new id holds the data, the old id is dead', async function () {
+    // Checklist row 23. Without Store.regenerate the fallback (get + set + destroy) cannot promise it.
+    const { manager, base, clientWith } = harness;
+    if (!manager.store.regenerate) this.skip();
+    const client = new CookieClient(base);
+    await client.request('/set?user=twice');
+    const oldCookie = client.cookie;
+    const gate = harness.newGate();
+    const racers = [clientWith(oldCookie), clientWith(oldCookie)];
+    const replies = Promise.all(racers.map((racer) => racer.request('/gated/regenerate')));
+    await gate.waitFor(2);
+    gate.open();
+    for (const reply of await replies) assert.equal(reply.status, 200, reply.body);
+    const views = await Promise.all(racers.map((racer) => racer.json('/get')));
+    assert.equal(views.filter((view) => (view as { user?: string }).user === 'twice').length, 1, JSON.stringify(views));
+    assert.deepEqual(await clientWith(oldCookie).json('/get'), {});
+    assert.equal(await manager.store.get(idOf(oldCookie)!), undefined);
+  });
+
+  it('a request that loaded the session before a destroy and saves after it does not bring it back', async function () {
+    // Checklist row 27, with the order forced: load, destroy, then save.
+    const { manager, base, clientWith } = harness;
+    const client = new CookieClient(base);
+    await client.request('/set?user=gone');
+    const cookie = client.cookie;
+    const gate = harness.newGate();
+    const writer = clientWith(cookie).request('/gated/set?late=1');
+    await gate.waitFor(1);
+    await clientWith(cookie).request('/destroy');
+    gate.open();
+    await writer;
+    assert.equal(await manager.store.get(idOf(cookie)!), undefined);
+    assert.deepEqual(await clientWith(cookie).json('/get'), {});
+  });
+
+  it('a read-only request that finishes last does not undo a write made meanwhile', async function () {
+    // Checklist row 30.
+    const { base, clientWith } = harness;
+    const client = new CookieClient(base);
+    await client.request('/set?a=1');
+    const gate = harness.newGate();
+    const reader = clientWith(client.cookie).request('/gated/get');
+    await gate.waitFor(1);
+    await clientWith(client.cookie).request('/set?b=2');
+    gate.open();
+    assert.deepEqual(JSON.parse((await reader).body), { a: '1' });
+    assert.deepEqual(await client.json('/get'), { a: '1', b: '2' });
+  });
+
+  it(`concurrent increments of one session all count`, async function () {
+    const { base, concurrency } = harness;
+    const client = new CookieClient(base);
+    await client.request('/set?start=1');
+    await Promise.all(Array.from({ length: concurrency }, () => client.request('/inc')));
+    const data = (await client.json('/get')) as { n: number };
+    assert.equal(data.n, concurrency);
+  });
+
+  it(`concurrent requests writing different keys keep every key`, async function () {
+    const { base, concurrency } = harness;
+    const client = new CookieClient(base);
+    await client.request('/set?start=1');
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => client.request(`/set?k${i}=${i}`)));
+    const data = (await client.json('/get')) as Record<string, string>;
+    for (let i = 0; i < concurrency; i++) assert.equal(data[`k${i}`], String(i));
+  });
+
+  it('a destroy racing with writes leaves the session destroyed', async function () {
+    const { base } = harness;
+    const client = new CookieClient(base);
+    await client.request('/set?user=eve');
+    const cookie = client.cookie;
+    const writers = Array.from({ length: 10 }, (_, i) => {
+      const c = new CookieClient(base);
+      c.cookie = cookie;
+      return c.request(`/set?w${i}=1`);
+    });
+    const killer = new CookieClient(base);
+    killer.cookie = cookie;
+    await Promise.all([...writers, killer.request('/destroy')]);
+    const after = new CookieClient(base);
+    after.cookie = cookie;
+    const data = (await after.json('/get')) as Record<string, string>;
+    assert.equal(data.user, undefined, 'destroyed data is not resurrected');
+  });
+
+  it('a regenerate racing with writes loses none of them, and the racing requests never see the new id', async function () {
+    const { manager, base } = harness;
+    if (!manager.store.indexList) this.skip();
+    const client = new CookieClient(base);
+    await client.request('/set?start=1');
+    const oldCookie = client.cookie;
+    const gate = harness.newGate();
+    const writers = Array.from({ length: 10 }, (_, i) => {
+      const c = new CookieClient(base);
+      c.cookie = oldCookie;
+      return c.request(`/gated/set?w${i}=${i}`);
+    });
+    await gate.waitFor(writers.length);
+    await client.request('/regenerate');
+    gate.open();
+    for (const reply of await Promise.all(writers)) assert.deepEqual(reply.setCookies, []);
+    const data = (await client.json('/get')) as Record<string, string>;
+    for (let i = 0; i < writers.length; i++) assert.equal(data[`w${i}`], String(i));
+    const replay = new CookieClient(base);
+    replay.cookie = oldCookie;
+    assert.deepEqual(await replay.json('/get'), {}, 'the old id reaches nothing');
+  });
+
+  it('an expiry refresh racing a write or a logout neither undoes the logout nor rewrites the data', async function () {
+    // Checklist row 32: a second manager over the same provider refreshes on every read-only request.
+    const { suite } = harness;
+    const refresher = await createManager({ ...(await suite.options()), touchInterval: 0, gcInterval: 0 });
+    try {
+      const created = await refresher.load(fakeRequest());
+      created.set('a', '1');
+      await created.release();
+      const cookie = refresher.cookieFor(created.id).split(';', 1)[0]!;
+      const reader = await refresher.load(fakeRequest(cookie));
+      const writer = await refresher.load(fakeRequest(cookie));
+      writer.set('b', '2');
+      await writer.release();
+      await reader.release();
+      const after = await refresher.load(fakeRequest(cookie));
+      assert.deepEqual(Object.fromEntries(after.keys().map((k) => [k, after.get(k)])), { a: '1', b: '2' });
+      const toucher = await refresher.load(fakeRequest(cookie));
+      const logout = await refresher.load(fakeRequest(cookie));
+      await logout.destroy();
+      await logout.release();
+      await toucher.release();
+      assert.equal(await refresher.store.get(created.id), undefined);
+    } finally {
+      await refresher.close();
+    }
+  });
+}
