@@ -11,7 +11,7 @@ import { closeServer, CookieClient } from 'sessionkit/testing';
  * What the Manager makes of the cookies a client sends (checklist rows 2, 3 and 4): a flood of
  * cookieless requests stores nothing, empty and repeated cookies are read one fixed way, and a
  * 64 KiB cookie is a fresh session. The per-provider versions of rows 1, 2, 4, 5, 6 and 9 live in
- * describeManager (src/testing/manager-suite.ts).
+ * describeManager (src/testing/manager-suite/).
  */
 
 /** serve runs the session middleware on a loopback server; GET /get answers the session's data, /set?k=v writes. */
