@@ -46,7 +46,8 @@ interface LmdbDatabase<K, V> {
   get(key: K): V | undefined;
   put(key: K, value: V): unknown;
   remove(key: K): unknown;
-  getKeys(options?: object): Iterable<K>;
+  ifVersion(key: K, version: number, action: () => void): Promise<boolean>;
+  getKeys(options?: { start?: K; exclusiveStart?: boolean; limit?: number }): Iterable<K>;
   getRange(options: { start: K; end: K }): Iterable<{ key: K; value: V }>;
   getStats(): { entryCount: number };
   clearSync(): void;
@@ -58,6 +59,8 @@ interface LmdbRoot {
 }
 interface Lmdb {
   open(options: { path: string; noSubdir: boolean; cache: boolean }): LmdbRoot;
+  /** IF_EXISTS, as the version given to `ifVersion`, makes its writes run only if the key is there when the write thread reaches them. */
+  IF_EXISTS?: number;
 }
 
 interface Entry {
@@ -69,8 +72,16 @@ type EntryKey = [digest: string, sid: string];
 /** ExpiryKey is a session's `[expiresAt, sid]` or an index entry's `[expiresAt, digest, sid]`. */
 type ExpiryKey = [expiresAt: number, sid: string] | [expiresAt: number, digest: string, sid: string];
 
-/** GC_BATCH bounds one gc transaction, so the write lock is held briefly even after a long outage. */
-const GC_BATCH = 1000;
+/** GC_SCAN bounds the expired keys one gc pass reads and holds; after a longer outage the next pass reads on. */
+const GC_SCAN = 200_000;
+/**
+ * GC_ROUND is about the number of removals gc queues before it waits for their commit: one write
+ * transaction, so the write lock is held for a bounded time (about 0.1 s with a million sessions)
+ * and a transaction's dirty pages stay few (LMDB's cost per dirty page grows with their number).
+ */
+const GC_ROUND = 10_000;
+/** GC_SLICE bounds the expiry keys gc reads or queues in one event-loop turn, a few ms of work. */
+const GC_SLICE = 1_000;
 
 /** AFTER_ANY_ID sorts after every session id (lowercase hex), so `[digest, AFTER_ANY_ID]` ends a key's range. */
 const AFTER_ANY_ID = 'g';
@@ -101,6 +112,7 @@ export class LmdbStore implements Store {
     private readonly expiry: LmdbDatabase<ExpiryKey, true>,
     private readonly index: LmdbDatabase<EntryKey, number>,
     private readonly now: () => number,
+    private readonly ifExists: number,
   ) {}
 
   async get(sid: string): Promise<string | undefined> {
@@ -184,13 +196,14 @@ export class LmdbStore implements Store {
     }
   }
 
-  /** count purges what has expired, then reads LMDB's entry count: exact, and O(expired). */
+  /**
+   * count runs gc, then reads LMDB's entry count of `sessions` less the sessions that expired
+   * since, in one transaction: exact, and O(expired).
+   */
   async count(): Promise<number> {
     this.check();
-    return this.write('count', () => {
-      while (this.purge(Number.POSITIVE_INFINITY) > 0);
-      return this.sessions.getStats().entryCount;
-    });
+    await this.collect('count');
+    return this.write('count', () => this.sessions.getStats().entryCount - this.expiredSessions());
   }
 
   async clear(): Promise<void> {
@@ -202,9 +215,14 @@ export class LmdbStore implements Store {
     });
   }
 
+  /**
+   * gc reads the expired front of the expiry keys, a slice per event-loop turn, and queues their
+   * removals in rounds of about GC_ROUND for lmdb-js's write thread, which takes the cross-process
+   * lock: the event loop never waits for it, and no callback runs while it is held.
+   */
   async gc(): Promise<void> {
     this.check();
-    while ((await this.write('gc', () => this.purge(GC_BATCH))) === GC_BATCH);
+    await this.collect('gc');
   }
 
   async close(): Promise<void> {
@@ -224,6 +242,73 @@ export class LmdbStore implements Store {
     } catch (cause) {
       throw storeError(NAME, action, cause);
     }
+  }
+
+  /** collect runs gc passes until one finds fewer than GC_SCAN expired keys; it stops early once the store is closed. */
+  private async collect(action: string): Promise<void> {
+    try {
+      while ((await this.gcPass()) === GC_SCAN && !this.closed);
+    } catch (cause) {
+      throw storeError(NAME, action, cause);
+    }
+  }
+
+  /** gcPass reads up to GC_SCAN expired keys and removes them round by round; it tells how many it read. */
+  private async gcPass(): Promise<number> {
+    const backlog = await this.readExpired(this.now());
+    for (const round of backlog.rounds(GC_ROUND)) {
+      if (this.closed) break;
+      await this.dropAll(round);
+    }
+    return backlog.size;
+  }
+
+  /** readExpired reads up to GC_SCAN expiry keys at or before `now`, GC_SLICE per event-loop turn. */
+  private async readExpired(now: number): Promise<Backlog> {
+    const backlog = new Backlog();
+    let last: ExpiryKey | undefined;
+    for (;;) {
+      const limit = Math.min(GC_SLICE, GC_SCAN - backlog.size);
+      let read = 0;
+      for (const key of this.expiry.getKeys(last ? { start: last, exclusiveStart: true, limit } : { limit })) {
+        if (key[0] > now) return backlog;
+        backlog.add(key);
+        last = key;
+        read++;
+      }
+      if (read < limit || backlog.size === GC_SCAN) return backlog;
+      await nextTurn();
+      if (this.closed) return backlog;
+    }
+  }
+
+  /** dropAll sorts a round by subject, queues its removals GC_SLICE per event-loop turn and waits for their commit. */
+  private async dropAll(round: ExpiryKey[]): Promise<void> {
+    round.sort(bySubject);
+    const removals: Promise<boolean>[] = [];
+    try {
+      for (let i = 0; i < round.length; i++) {
+        if (i > 0 && i % GC_SLICE === 0) await nextTurn();
+        if (this.closed) break;
+        removals.push(this.drop(round[i]!));
+      }
+    } finally {
+      await Promise.all(removals);
+    }
+  }
+
+  /**
+   * drop queues the removal of an expiry key with the session or index entry it stands for, to
+   * run only if the key is still there when the write thread reaches it. A key `[t, sid]` exists
+   * exactly while session `sid` expires at `t` (every write moves both in one transaction), so a
+   * session refreshed or destroyed since gc read the key has lost it and is left alone.
+   */
+  private drop(key: ExpiryKey): Promise<boolean> {
+    return this.expiry.ifVersion(key, this.ifExists, () => {
+      this.expiry.remove(key);
+      if (key.length === 3) this.index.remove([key[1], key[2]]);
+      else this.sessions.remove(key[1]);
+    });
   }
 
   /** live reads the entry of `sid` when it has not expired; inside a transaction it sees its writes. */
@@ -255,29 +340,64 @@ export class LmdbStore implements Store {
     this.expiry.remove([expiresAt, digest, sid]);
   }
 
-  /**
-   * purge removes up to `limit` expired sessions and index entries in expiry order and tells how
-   * many expiry keys it took. A key whose session or entry now has another expiry is stale and only dropped.
-   */
-  private purge(limit: number): number {
+  /** expiredSessions counts the session keys at the expired front of `expiry`: sessions expired but not yet removed. */
+  private expiredSessions(): number {
     const now = this.now();
-    const expired: ExpiryKey[] = [];
+    let expired = 0;
     for (const key of this.expiry.getKeys()) {
-      if (key[0] > now || expired.length >= limit) break;
-      expired.push(key);
+      if (key[0] > now) break;
+      if (key.length === 2) expired++;
     }
-    for (const key of expired) {
-      this.expiry.remove(key);
-      if (key.length === 3) {
-        const [expiresAt, digest, sid] = key;
-        if (this.index.get([digest, sid]) === expiresAt) this.index.remove([digest, sid]);
-        continue;
-      }
-      const entry = this.sessions.get(key[1]);
-      if (entry !== undefined && entry.expiresAt === key[0]) this.sessions.remove(key[1]);
-    }
-    return expired.length;
+    return expired;
   }
+}
+
+/** nextTurn resolves after the event loop has run what was waiting: timers, I/O, other requests. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Backlog holds the expired keys of one gc pass by the first two characters of what they expire,
+ * sid or digest, to hand them out in rounds that are each one range of keys in `sessions` and in
+ * `index`. Sessions are keyed by random ids, so a tenth of them expired lies on nearly every page
+ * of `sessions`: rounds cut in expiry order would each copy and write most of the database again,
+ * while rounds cut by id write each page about once.
+ */
+class Backlog {
+  /** size is the number of keys added. */
+  size = 0;
+  private readonly buckets = new Map<string, ExpiryKey[]>();
+
+  add(key: ExpiryKey): void {
+    const prefix = key[1].slice(0, 2);
+    const bucket = this.buckets.get(prefix);
+    if (bucket) bucket.push(key);
+    else this.buckets.set(prefix, [key]);
+    this.size++;
+  }
+
+  /** rounds yields the keys in rounds of about `size` (a bucket more at most), in the order of their prefixes. */
+  *rounds(size: number): Generator<ExpiryKey[]> {
+    let round: ExpiryKey[] = [];
+    for (const prefix of [...this.buckets.keys()].sort()) {
+      for (const key of this.buckets.get(prefix)!) round.push(key);
+      if (round.length >= size) {
+        yield round;
+        round = [];
+      }
+    }
+    if (round.length > 0) yield round;
+  }
+}
+
+/** bySubject orders expiry keys as their sessions and index entries are stored: by sid, by digest then sid. */
+function bySubject(a: ExpiryKey, b: ExpiryKey): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 1; i < a.length; i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return 0;
 }
 
 /**
@@ -289,6 +409,7 @@ export const provider: Provider = {
   async open(config, options) {
     const { path } = parseConfig(config);
     const lmdb = await loadOptional<Lmdb>(NAME, 'lmdb');
+    if (typeof lmdb.IF_EXISTS !== 'number') throw new SessionError('ERR_SESSION_MISSING_DEPENDENCY', 'session/lmdb: the installed lmdb is too old (no IF_EXISTS); update it (npm install lmdb@latest)');
     let root: LmdbRoot;
     try {
       const created = !existsSync(path);
@@ -302,7 +423,7 @@ export const provider: Provider = {
     const sessions = root.openDB<string, Entry>({ name: 'sessions' });
     const expiry = root.openDB<ExpiryKey, true>({ name: 'expiry' });
     const index = root.openDB<EntryKey, number>({ name: 'index' });
-    return new LmdbStore(root, sessions, expiry, index, options.now ?? Date.now);
+    return new LmdbStore(root, sessions, expiry, index, options.now ?? Date.now, lmdb.IF_EXISTS);
   },
 };
 

@@ -4,31 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { open } from 'lmdb';
 import { generateId, type Store } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
+import { layout } from './lmdb-support.ts';
 
 const run = promisify(execFile);
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1);
-
-/** Layout is what a closed store's file holds: the keys of its `index` and `expiry` databases. */
-interface Layout {
-  index: unknown[][];
-  expiry: unknown[][];
-  sessions: number;
-}
-
-/** layout opens the file of a closed store directly and reads back its databases. */
-async function layout(path: string): Promise<Layout> {
-  const root = open({ path, noSubdir: true, cache: false });
-  try {
-    const keys = (name: string) => [...root.openDB({ name }).getKeys()] as unknown[][];
-    return { index: keys('index'), expiry: keys('expiry'), sessions: keys('sessions').length };
-  } finally {
-    await root.close();
-  }
-}
 
 /** fileInChild files `count` fresh ids under `key` from another node process, all at once, and prints them. */
 async function fileInChild(path: string, key: string, count: number): Promise<string[]> {

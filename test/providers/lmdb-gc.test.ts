@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateId, type Store } from 'sessionkit';
+import { provider } from 'sessionkit/providers/lmdb';
+import { layout, startChild } from './lmdb-support.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2030, 0, 1);
+
+/** fill sets `count` fresh sessions expiring at `expiresAt`, a few thousand writes at a time, and returns their ids. */
+async function fill(store: Store, count: number, record: string, expiresAt: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => generateId());
+  for (let i = 0; i < ids.length; i += 5000) {
+    await Promise.all(ids.slice(i, i + 5000).map((sid) => store.set(sid, record, expiresAt)));
+  }
+  return ids;
+}
+
+describe('lmdb gc', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let path: string;
+  let now: number;
+  let store: Store;
+  beforeEach(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'sessionkit-lmdbg-'));
+    path = join(dir, 'gc.lmdb');
+    now = T0;
+    store = await provider.open(path, { maxLifetime: HOUR, now: () => now });
+  });
+  afterEach(async function () {
+    await store.close?.();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gc removes a backlog of several rounds, sessions and index entries, and keeps the live ones among them', async function () {
+    const live = await fill(store, 300, 'live', T0 + HOUR);
+    await fill(store, 24_000, 'old', T0 + 1000);
+    const liveEntries = live.slice(0, 100);
+    await Promise.all(liveEntries.map((sid) => store.indexAdd!('user:kept', sid, T0 + HOUR)));
+    await Promise.all(Array.from({ length: 3000 }, () => store.indexAdd!('user:gone', generateId(), T0 + 1000)));
+    now = T0 + 2000;
+    await store.gc!();
+    assert.equal(await store.count!(), live.length);
+    assert.deepEqual((await store.indexList!('user:kept')).sort(), [...liveEntries].sort());
+    assert.equal(await store.get(live[123]!), 'live');
+    await store.close!();
+    const { sessions, index, expiry } = await layout(path);
+    assert.equal(sessions, live.length);
+    assert.equal(index.length, liveEntries.length);
+    assert.equal(expiry.length, live.length + liveEntries.length, 'one expiry key per live session and entry, none left over');
+    assert.ok(expiry.every((key) => key[0] === T0 + HOUR));
+  });
+
+  it('a session another process refreshes while gc runs keeps its record, and every other expired one goes', async function () {
+    const ids = await fill(store, 4000, 'old', T0 + 1000);
+    now = T0 + 2000;
+    const idsFile = join(dir, 'ids.json');
+    await writeFile(idsFile, JSON.stringify(ids));
+    // The child's clock stands at T0, so every session is live to it; it refreshes them from the
+    // highest id down while gc removes them from the lowest up, and prints the ids it refreshed.
+    const child = startChild(`import { readFileSync } from 'node:fs';
+import { provider } from 'sessionkit/providers/lmdb';
+const store = await provider.open(${JSON.stringify(path)}, { maxLifetime: ${HOUR}, now: () => ${T0} });
+const ids = JSON.parse(readFileSync(${JSON.stringify(idsFile)}, 'utf8')).sort().reverse();
+const refreshed = [];
+const refresh = async (batch) => {
+  const won = await Promise.all(batch.map((sid) => store.compareAndSet(sid, 'old', 'new', ${T0 + HOUR})));
+  batch.forEach((sid, i) => won[i] && refreshed.push(sid));
+};
+await refresh(ids.slice(0, 50));
+console.log('ready');
+for (let i = 50; i < ids.length; i += 50) await refresh(ids.slice(i, i + 50));
+await store.close();
+console.log(JSON.stringify(refreshed));`);
+    assert.equal(await child.line(), 'ready');
+    let done = false;
+    const refreshed = child.line().finally(() => (done = true));
+    while (!done) {
+      await store.gc!();
+      await new Promise((next) => setTimeout(next, 1));
+    }
+    const kept = new Set(JSON.parse(await refreshed) as string[]);
+    assert.equal(await child.exited, 0);
+    await store.gc!();
+    assert.ok(kept.size > 0 && kept.size < ids.length, `the child refreshed ${kept.size} of ${ids.length}: gc and the child did not overlap`);
+    for (const sid of ids) assert.equal(await store.get(sid), kept.has(sid) ? 'new' : undefined, sid);
+    assert.equal(await store.count!(), kept.size);
+    await store.close!();
+    const { sessions, expiry } = await layout(path);
+    assert.equal(sessions, kept.size);
+    assert.deepEqual(expiry.map((key) => key[1]).sort(), [...kept].sort(), 'one expiry key per refreshed session');
+  });
+
+  it('gc waits for another process\'s write transaction on lmdb\'s write thread, not on the event loop', async function () {
+    await fill(store, 3000, 'old', T0 + 1000);
+    now = T0 + 2000;
+    const child = startChild(`import { open } from 'lmdb';
+const root = open({ path: ${JSON.stringify(path)}, noSubdir: true, cache: false });
+root.transactionSync(() => {
+  console.log('locked');
+  const end = Date.now() + 1500;
+  while (Date.now() < end);
+});
+await root.close();`);
+    assert.equal(await child.line(), 'locked');
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const tick = performance.now();
+      longest = Math.max(longest, tick - last);
+      last = tick;
+    }, 5);
+    const started = performance.now();
+    try {
+      await store.gc!();
+    } finally {
+      clearInterval(ticker);
+    }
+    const took = performance.now() - started;
+    assert.equal(await child.exited, 0);
+    assert.ok(took > 700, `gc took ${took.toFixed(0)} ms: it did not wait for the other process's transaction`);
+    assert.ok(longest < 250, `the event loop stood still for ${longest.toFixed(0)} ms while gc waited`);
+    assert.equal(await store.count!(), 0);
+  });
+
+  it('closing the store while gc runs ends gc without an error, and the next gc finishes the work', async function () {
+    await fill(store, 5000, 'old', T0 + 1000);
+    now = T0 + 2000;
+    const running = store.gc!();
+    await store.close!();
+    await running;
+    store = await provider.open(path, { maxLifetime: HOUR, now: () => now });
+    await store.gc!();
+    assert.equal(await store.count!(), 0);
+  });
+
+  it('count leaves out sessions that expire after its gc pass, before any gc removes them', async function () {
+    await store.set(generateId(), 'a', T0 + 500);
+    await store.set(generateId(), 'b', T0 + 1500);
+    await store.set(generateId(), 'c', T0 + HOUR);
+    await store.close!();
+    // Each reading of this clock is 1000 ms after the one before: count's gc pass reads T0 + 1000
+    // and removes 'a'; count's own transaction reads T0 + 2000, when 'b' has expired too.
+    let reads = 0;
+    store = await provider.open(path, { maxLifetime: HOUR, now: () => T0 + 1000 * ++reads });
+    assert.equal(await store.count!(), 1);
+    await store.close!();
+    assert.equal((await layout(path)).sessions, 2, "'b' is left out of the count but stays stored until a gc");
+  });
+});

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { open } from 'lmdb';
+
+/** Layout is what a closed store's file holds: the keys of its `index` and `expiry` databases and its session count. */
+export interface Layout {
+  index: unknown[][];
+  expiry: unknown[][];
+  sessions: number;
+}
+
+/** layout opens the file of a closed store directly and reads back its databases. */
+export async function layout(path: string): Promise<Layout> {
+  const root = open({ path, noSubdir: true, cache: false });
+  try {
+    const keys = (name: string) => [...root.openDB({ name }).getKeys()] as unknown[][];
+    return { index: keys('index'), expiry: keys('expiry'), sessions: keys('sessions').length };
+  } finally {
+    await root.close();
+  }
+}
+
+/** Child is a node process running an ES module script, with its stdout read line by line. */
+export interface Child {
+  /** line resolves with the next line the child prints. */
+  line(): Promise<string>;
+  /** exited resolves with the child's exit code once it has ended. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * startChild runs `code` as an ES module in another node process, from the repository root so
+ * `sessionkit` imports resolve to the sources; it is killed after `timeoutMs`.
+ */
+export function startChild(code: string, timeoutMs = 20_000): Child {
+  const child = spawn(process.execPath, ['--conditions=sessionkit-source', '--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: timeoutMs,
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('exit', (code) => done(code));
+  });
+  return {
+    async line() {
+      const next = await lines.next();
+      if (next.done) throw new Error(`the child ended without printing a line (exit ${await exited})`);
+      return next.value;
+    },
+    exited,
+  };
+}
