@@ -151,12 +151,14 @@ export class LmdbStore implements Store {
     });
   }
 
+  /** regenerate moves the record in one write transaction; a live record at `newSid` is never overwritten, an expired one is. */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     this.check(oldSid);
     this.check(newSid);
     await this.write('regenerate', () => {
       const entry = this.live(oldSid);
       if (!entry) return;
+      if (this.live(newSid)) throw new SessionError('ERR_SESSION_STORE', 'session/lmdb: regenerate failed: the new session id already exists');
       this.remove(oldSid);
       this.put(newSid, entry.record, entry.expiresAt);
     });
