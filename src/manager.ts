@@ -11,14 +11,13 @@ import { Session, type SessionCore, type SessionInit } from './session.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
 import { attachSession, connectMiddleware, type ConnectMiddleware } from './http/node.ts';
 
-/** ClientId is the id a request presented, after signature and format checks. */
-interface ClientId {
-  id: string | undefined;
-  presented: boolean;
-  resign: boolean;
-  /** raw is the value as presented, kept only to hash it for onRejectedId. */
-  raw?: string;
-}
+/**
+ * ClientId is the id a request presented, after signature and format checks. A usable one keeps
+ * `raw`, the value as presented, only to hash it for onRejectedId.
+ */
+type ClientId =
+  | { id: string; raw: string; presented: true; resign: boolean }
+  | { id: undefined; presented: boolean; resign: false };
 
 /**
  * Manager owns one opened store and turns requests into {@link Session}s: it reads the id from
@@ -106,8 +105,8 @@ export class Manager implements SessionCore {
         this.report(failure);
         return new Session(this, { ...init, id: this.newId(), detached: true });
       }
-      const state = record === undefined ? undefined : this.#readRecord(record, client.id, client.raw!, now, init.staleIds);
-      if (record === undefined) this.#rejected('unknown', client.raw!);
+      const state = record === undefined ? undefined : this.#readRecord(record, client.id, client.raw, now, init.staleIds);
+      if (record === undefined) this.#rejected('unknown', client.raw);
       if (state) {
         return new Session(this, { ...init, id: client.id, record, state, clientId: client.id, resign: client.resign });
       }
