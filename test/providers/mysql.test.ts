@@ -4,7 +4,8 @@ import type { Store } from 'sessionkit';
 import { parseConfig, provider, type MysqlOptions } from 'sessionkit/providers/mysql';
 import { requireServer } from '../support/servers.ts';
 import { describeSqlIndexShared, testTables } from '../support/sql-index.ts';
-import { configRefusal, expectOutageRecovery, startProxy } from '../support/faults.ts';
+import { describeSqlStoreShared } from '../support/sql-store.ts';
+import { configRefusal } from '../support/faults.ts';
 
 const refuses = configRefusal('mysql', parseConfig);
 
@@ -156,24 +157,48 @@ describe('mysql against 127.0.0.1:3306', function () {
     return Number((await query(`SELECT COUNT(*) AS n FROM \`${name}\``))[0]!.n);
   }
 
+  /** processIds lists the ids of the server's connections, only those using database `db` when given. */
+  async function processIds(db?: string): Promise<number[]> {
+    const rows = await query(`SELECT ID FROM information_schema.PROCESSLIST${db ? ' WHERE DB = ?' : ''}`, db ? [db] : []);
+    return rows.map((row) => Number(row.ID));
+  }
+
   async function indexNames(name: string): Promise<string[]> {
     const rows = await query(`SHOW INDEX FROM \`${name}\``);
     return [...new Set(rows.map((row) => row.Key_name as string))].sort();
   }
 
-  it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
-    const nasty = [`a'b`, `"; DROP TABLE ${table};--`, '\\', `'); DELETE FROM ${table}; --`, '%_*?', '`x`', "\\'; SELECT 1; -- "];
-    for (const [i, sid] of nasty.entries()) {
-      await store.set(sid, `${nasty[(i + 1) % nasty.length]} \\' "`, clock + HOUR);
-    }
-    for (const [i, sid] of nasty.entries()) {
-      assert.equal(await store.get(sid), `${nasty[(i + 1) % nasty.length]} \\' "`);
-    }
-    assert.equal(await store.compareAndSet!(nasty[0]!, `${nasty[1]} \\' "`, "it's", clock + HOUR), true);
-    await store.regenerate!(nasty[1]!, `${nasty[1]}'moved`);
-    assert.equal(await store.get(`${nasty[1]}'moved`), `${nasty[2]} \\' "`);
-    assert.equal(await rowCount(), nasty.length);
-    await store.clear!();
+  describeSqlStoreShared({
+    provider: 'mysql',
+    port: 3306,
+    clock,
+    table,
+    store: () => store,
+    open: ({ table: name = table, now } = {}) => provider.open(config(name), { maxLifetime: HOUR, now }),
+    openThrough: (port) => provider.open(`root:@tcp(127.0.0.1:${port})/test?timeout=2s&table=${table}`, { maxLifetime: HOUR, now: () => clock }),
+    newTable: () => newTable(),
+    nastyIds: ['%_*?', '`x`', "\\'; SELECT 1; -- "],
+    rowCount: () => rowCount(),
+    indexNames,
+    primaryKey: () => 'PRIMARY',
+    insertRow: async ({ sid, data, expiresAt }) => {
+      await admin.execute(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES (?, ?, ?)`, [sid, data, expiresAt]);
+    },
+    insertDeadRows: async (count, expiresAt) => {
+      const values = Array.from({ length: count }, (_, i) => `('dead-${i}', 'x', ${expiresAt})`).join(',');
+      await admin.query(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES ${values}`);
+    },
+    openKillTarget: async () => {
+      // The connections to kill are the ones that appear once the target has opened and written.
+      const known = new Set(await processIds());
+      const victim = await provider.open(config(), { maxLifetime: HOUR, now: () => clock });
+      const kill = async () => {
+        const mine = (await processIds('test')).filter((id) => !known.has(id));
+        for (const id of mine) await admin.query(`KILL ${id}`);
+        return mine.length;
+      };
+      return { store: victim, kill, close: () => victim.close!() };
+    },
   });
 
   it('ids that differ only in case or trailing spaces are different sessions', async function () {
@@ -181,14 +206,6 @@ describe('mysql against 127.0.0.1:3306', function () {
     await store.set('ABC', 'upper', clock + HOUR);
     await store.set('abc ', 'space', clock + HOUR);
     assert.deepEqual([await store.get('abc'), await store.get('ABC'), await store.get('abc ')], ['lower', 'upper', 'space']);
-  });
-
-  it('compareAndSet compares records exactly, trailing spaces and case included', async function () {
-    await store.set('trailing', 'v1', clock + HOUR);
-    assert.equal(await store.compareAndSet!('trailing', 'v1 ', 'v2', clock + HOUR), false);
-    assert.equal(await store.compareAndSet!('trailing', 'V1', 'v2', clock + HOUR), false);
-    assert.equal(await store.get('trailing'), 'v1');
-    assert.equal(await store.compareAndSet!('trailing', 'v1', 'v1', clock + HOUR), true);
   });
 
   it('records larger than 64 KiB and 4-byte characters fit, even with charset=utf8 in the DSN', async function () {
@@ -213,43 +230,10 @@ describe('mysql against 127.0.0.1:3306', function () {
     assert.equal(await store.get(long.slice(0, 128)), undefined);
   });
 
-  it('expiry follows the application clock, not the database clock', async function () {
-    const skewed = Date.now() - 10 * 365 * 24 * HOUR;
-    const past = await provider.open(config(), { maxLifetime: HOUR, now: () => skewed });
-    try {
-      await past.set('skew', 'alive by the app clock', skewed + 1000);
-      assert.equal(await past.get('skew'), 'alive by the app clock');
-      assert.equal(await store.get('skew'), undefined);
-    } finally {
-      await past.close!();
-    }
-  });
-
   it('compareAndSet with expected undefined lets exactly one of 20 concurrent creators win', async function () {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet!('race', undefined, `creator-${i}`, clock + HOUR)));
     assert.equal(results.filter(Boolean).length, 1);
     assert.equal(await store.get('race'), `creator-${results.indexOf(true)}`);
-  });
-
-  it('regenerate replaces an expired leftover row at the new id but refuses a live one', async function () {
-    await store.set('old-id', 'data', clock + HOUR);
-    await admin.execute(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES ('stale-id', 'stale', ?)`, [clock - 1]);
-    await store.regenerate!('old-id', 'stale-id');
-    assert.equal(await store.get('stale-id'), 'data');
-    await store.set('other', 'other', clock + HOUR);
-    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_STORE' });
-    assert.equal(await store.get('stale-id'), 'data');
-    assert.equal(await store.get('other'), 'other');
-  });
-
-  it('gc deletes expired rows in batches until none is left and keeps live ones', async function () {
-    await store.clear!();
-    const values = Array.from({ length: 2500 }, (_, i) => `('dead-${i}', 'x', ${clock - 1})`).join(',');
-    await admin.query(`INSERT INTO \`${table}\` (sid, data, expires_at) VALUES ${values}`);
-    await store.set('alive', 'alive', clock + HOUR);
-    await store.gc!();
-    assert.equal(await rowCount(), 1);
-    assert.equal(await store.get('alive'), 'alive');
   });
 
   it('gc and count can use the expiry index', async function () {
@@ -257,55 +241,6 @@ describe('mysql against 127.0.0.1:3306', function () {
       const [rows] = await admin.query<mysql.RowDataPacket[]>(sql);
       assert.match(String(rows[0]!.possible_keys), new RegExp(`${table}_expires_at_idx`), JSON.stringify(rows));
     }
-  });
-
-  it('two processes opening a fresh table at once both succeed and create it once', async function () {
-    const fresh = newTable();
-    const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
-    try {
-      await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
-      assert.equal(await stores[3]!.get('shared'), 'one table');
-      assert.deepEqual(await indexNames(fresh), ['PRIMARY', `${fresh}_expires_at_idx`]);
-    } finally {
-      await Promise.all(stores.map((s) => s.close!()));
-    }
-  });
-
-  it('a connection killed by the server is replaced: the next calls succeed without reopening', async function () {
-    const [before] = await admin.query<mysql.RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST');
-    const known = new Set(before.map((row) => Number(row.ID)));
-    const victim = await provider.open(config(), { maxLifetime: HOUR, now: () => clock });
-    try {
-      await victim.set('survivor', 'still here', clock + HOUR);
-      const [after] = await admin.query<mysql.RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = 'test'");
-      const mine = after.map((row) => Number(row.ID)).filter((id) => !known.has(id));
-      assert.ok(mine.length >= 1, 'the store had a connection to kill');
-      for (const id of mine) await admin.query(`KILL ${id}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.equal(await victim.get('survivor'), 'still here');
-      await victim.set('survivor', 'written after the kill', clock + HOUR);
-      assert.equal(await victim.get('survivor'), 'written after the kill');
-    } finally {
-      await victim.close!();
-    }
-  });
-
-  it('a server that goes away makes calls reject with a store error naming the address, and calls succeed again once it returns', async function () {
-    const proxy = await startProxy(3306);
-    const outage = await provider.open(`root:@tcp(127.0.0.1:${proxy.port})/test?timeout=2s&table=${table}`, { maxLifetime: HOUR, now: () => clock });
-    try {
-      const failure = new RegExp(`^session/mysql: (get|set) on 127\\.0\\.0\\.1:${proxy.port} failed`);
-      await expectOutageRecovery(proxy, { store: outage, witness: store, failure });
-    } finally {
-      await outage.close!();
-      await proxy.stop();
-    }
-  });
-
-  it('calls after close reject with ERR_SESSION_CLOSED', async function () {
-    const extra = await provider.open(config(), { maxLifetime: HOUR });
-    await extra.close!();
-    await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
   });
 
   describe('index', function () {

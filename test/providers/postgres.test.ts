@@ -4,7 +4,8 @@ import type { Store } from 'sessionkit';
 import { parseConfig, provider, type PostgresOptions } from 'sessionkit/providers/postgres';
 import { requireServer } from '../support/servers.ts';
 import { describeSqlIndexShared, testTables } from '../support/sql-index.ts';
-import { configRefusal, expectOutageRecovery, startProxy } from '../support/faults.ts';
+import { describeSqlStoreShared } from '../support/sql-store.ts';
+import { configRefusal } from '../support/faults.ts';
 
 const refuses = configRefusal('postgres', parseConfig);
 
@@ -165,62 +166,45 @@ describe('postgres against 127.0.0.1:5432', function () {
     return rows.map((row: { indexname: string }) => row.indexname);
   }
 
-  it('ids and records full of SQL metacharacters round-trip as data and leave the table intact', async function () {
-    const nasty = [`a'b`, `"; DROP TABLE ${table};--`, '\\', `'); DELETE FROM ${table}; --`, '%_*?$1', '`x`'];
-    for (const [i, sid] of nasty.entries()) {
-      await store.set(sid, `${nasty[(i + 1) % nasty.length]} \\' "`, clock + HOUR);
-    }
-    for (const [i, sid] of nasty.entries()) {
-      assert.equal(await store.get(sid), `${nasty[(i + 1) % nasty.length]} \\' "`);
-    }
-    assert.equal(await store.compareAndSet!(nasty[0]!, `${nasty[1]} \\' "`, "it's", clock + HOUR), true);
-    await store.regenerate!(nasty[1]!, `${nasty[1]}'moved`);
-    assert.equal(await store.get(`${nasty[1]}'moved`), `${nasty[2]} \\' "`);
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
-    assert.equal(rows[0].n, nasty.length);
-    await store.clear!();
-  });
-
-  it('compareAndSet compares records exactly, trailing spaces included', async function () {
-    await store.set('trailing', 'v1', clock + HOUR);
-    assert.equal(await store.compareAndSet!('trailing', 'v1 ', 'v2', clock + HOUR), false);
-    assert.equal(await store.get('trailing'), 'v1');
-  });
-
-  it('expiry follows the application clock, not the database clock', async function () {
-    const skewed = Date.now() - 10 * 365 * 24 * HOUR;
-    const past = await provider.open(config(), { maxLifetime: HOUR, now: () => skewed });
-    try {
-      await past.set('skew', 'alive by the app clock', skewed + 1000);
-      assert.equal(await past.get('skew'), 'alive by the app clock');
-      assert.equal(await store.get('skew'), undefined);
-    } finally {
-      await past.close!();
-    }
-  });
-
-  it('regenerate replaces an expired leftover row at the new id but refuses a live one', async function () {
-    await store.set('old-id', 'data', clock + HOUR);
-    await admin.query(`INSERT INTO "${table}" (sid, data, expires_at) VALUES ('stale-id', 'stale', $1)`, [clock - 1]);
-    await store.regenerate!('old-id', 'stale-id');
-    assert.equal(await store.get('stale-id'), 'data');
-    await store.set('other', 'other', clock + HOUR);
-    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_STORE' });
-    assert.equal(await store.get('stale-id'), 'data');
-    assert.equal(await store.get('other'), 'other');
-  });
-
-  it('gc deletes expired rows in batches until none is left and keeps live ones', async function () {
-    await store.clear!();
-    await admin.query(
-      `INSERT INTO "${table}" (sid, data, expires_at) SELECT 'dead-' || g, 'x', $1 FROM generate_series(1, 2500) AS g`,
-      [clock - 1],
-    );
-    await store.set('alive', 'alive', clock + HOUR);
-    await store.gc!();
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
-    assert.equal(rows[0].n, 1);
-    assert.equal(await store.get('alive'), 'alive');
+  describeSqlStoreShared({
+    provider: 'postgres',
+    port: 5432,
+    clock,
+    table,
+    store: () => store,
+    open: ({ table: name = table, now } = {}) => provider.open(config(name), { maxLifetime: HOUR, now }),
+    openThrough: (port) =>
+      provider.open(`host=127.0.0.1 port=${port} user=postgres password='${PASSWORD}' dbname=test connect_timeout=2 table=${table}`, {
+        maxLifetime: HOUR,
+        now: () => clock,
+      }),
+    newTable: () => newTable(),
+    nastyIds: ['%_*?$1', '`x`'],
+    rowCount: async () => {
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
+      return rows[0].n;
+    },
+    indexNames,
+    primaryKey: (name) => `${name}_pkey`,
+    insertRow: async ({ sid, data, expiresAt }) => {
+      await admin.query(`INSERT INTO "${table}" (sid, data, expires_at) VALUES ($1, $2, $3)`, [sid, data, expiresAt]);
+    },
+    insertDeadRows: async (count, expiresAt) => {
+      await admin.query(
+        `INSERT INTO "${table}" (sid, data, expires_at) SELECT 'dead-' || g, 'x', $1 FROM generate_series(1, $2::int) AS g`,
+        [expiresAt, count],
+      );
+    },
+    // The suite's store is the target: its connections carry the table's name as application_name.
+    openKillTarget: async () => ({
+      store,
+      kill: async () => {
+        const { rows } = await admin.query('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1', [table]);
+        return rows.length;
+      },
+      close: async () => {},
+    }),
+    secret: PASSWORD,
   });
 
   it('gc and count can use the expiry index', async function () {
@@ -238,49 +222,6 @@ describe('postgres against 127.0.0.1:5432', function () {
     } finally {
       await admin.query('RESET enable_seqscan');
     }
-  });
-
-  it('two processes opening a fresh table at once both succeed and create it once', async function () {
-    const fresh = newTable();
-    const stores = await Promise.all(Array.from({ length: 4 }, () => provider.open(config(fresh), { maxLifetime: HOUR })));
-    try {
-      await stores[0]!.set('shared', 'one table', Date.now() + HOUR);
-      assert.equal(await stores[3]!.get('shared'), 'one table');
-      assert.deepEqual(await indexNames(fresh), [`${fresh}_expires_at_idx`, `${fresh}_pkey`]);
-    } finally {
-      await Promise.all(stores.map((s) => s.close!()));
-    }
-  });
-
-  it('a connection killed by the server is replaced: the next calls succeed without reopening', async function () {
-    await store.set('survivor', 'still here', clock + HOUR);
-    const { rows } = await admin.query('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1', [table]);
-    assert.ok(rows.length >= 1, 'the store had a connection to kill');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(await store.get('survivor'), 'still here');
-    await store.set('survivor', 'written after the kill', clock + HOUR);
-    assert.equal(await store.get('survivor'), 'written after the kill');
-  });
-
-  it('a server that goes away makes calls reject with a store error naming the address, and calls succeed again once it returns', async function () {
-    const proxy = await startProxy(5432);
-    const outage = await provider.open(
-      `host=127.0.0.1 port=${proxy.port} user=postgres password='${PASSWORD}' dbname=test connect_timeout=2 table=${table}`,
-      { maxLifetime: HOUR, now: () => clock },
-    );
-    try {
-      const failure = new RegExp(`^session/postgres: (get|set) on 127\\.0\\.0\\.1:${proxy.port} failed`);
-      await expectOutageRecovery(proxy, { store: outage, witness: store, failure, secret: PASSWORD });
-    } finally {
-      await outage.close!();
-      await proxy.stop();
-    }
-  });
-
-  it('calls after close reject with ERR_SESSION_CLOSED', async function () {
-    const extra = await provider.open(config(), { maxLifetime: HOUR });
-    await extra.close!();
-    await assert.rejects(extra.get('x'), { code: 'ERR_SESSION_CLOSED' });
   });
 
   describe('index', function () {
