@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateId, type Store } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
-import { layout, startChild } from './lmdb-support.ts';
+import { layout, startChild, openTempStore, removeTempStore, type TempStore } from './lmdb-support.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1);
@@ -20,19 +19,17 @@ async function fill(store: Store, count: number, record: string, expiresAt: numb
 
 describe('lmdb gc', function () {
   this.timeout(60_000);
-  let dir: string;
+  let temp: TempStore;
   let path: string;
   let now: number;
   let store: Store;
   beforeEach(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'sessionkit-lmdbg-'));
-    path = join(dir, 'gc.lmdb');
     now = T0;
-    store = await provider.open(path, { maxLifetime: HOUR, now: () => now });
+    temp = await openTempStore('gc.lmdb', () => now);
+    ({ path, store } = temp);
   });
   afterEach(async function () {
-    await store.close?.();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempStore(temp, store);
   });
 
   it('gc removes a backlog of several rounds, sessions and index entries, and keeps the live ones among them', async function () {
@@ -57,7 +54,7 @@ describe('lmdb gc', function () {
   it('a session another process refreshes while gc runs keeps its record, and every other expired one goes', async function () {
     const ids = await fill(store, 4000, 'old', T0 + 1000);
     now = T0 + 2000;
-    const idsFile = join(dir, 'ids.json');
+    const idsFile = join(temp.dir, 'ids.json');
     await writeFile(idsFile, JSON.stringify(ids));
     // The child's clock stands at T0, so every session is live to it; it refreshes them from the
     // highest id down while gc removes them from the lowest up, and prints the ids it refreshed.

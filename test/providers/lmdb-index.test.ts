@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { generateId, type Store } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
-import { layout } from './lmdb-support.ts';
+import { layout, openTempStore, removeTempStore, type TempStore } from './lmdb-support.ts';
 
 const run = promisify(execFile);
 const HOUR = 3_600_000;
@@ -30,19 +28,17 @@ console.log(JSON.stringify(ids));`;
 
 describe('lmdb index', function () {
   this.timeout(30_000);
-  let dir: string;
+  let temp: TempStore;
   let path: string;
   let now: number;
   let store: Store;
   beforeEach(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'sessionkit-lmdbi-'));
-    path = join(dir, 'index.lmdb');
     now = T0;
-    store = await provider.open(path, { maxLifetime: HOUR, now: () => now });
+    temp = await openTempStore('index.lmdb', () => now);
+    ({ path, store } = temp);
   });
   afterEach(async function () {
-    await store.close?.();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempStore(temp, store);
   });
 
   it('each entry is one [digest, sid] key with one expiry key, moved when the entry is filed again', async function () {

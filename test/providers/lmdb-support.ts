@@ -1,7 +1,31 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { open } from 'lmdb';
+import type { Store } from 'sessionkit';
+import { provider } from 'sessionkit/providers/lmdb';
+
+/** TempStore is an lmdb store in a fresh temporary directory. */
+export interface TempStore {
+  dir: string;
+  path: string;
+  store: Store;
+}
+
+/** openTempStore opens the store file `file` in a fresh temporary directory, with a one-hour lifetime on the clock `now`. */
+export async function openTempStore(file: string, now: () => number): Promise<TempStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'sessionkit-lmdb-'));
+  const path = join(dir, file);
+  return { dir, path, store: await provider.open(path, { maxLifetime: 3_600_000, now }) };
+}
+
+/** removeTempStore closes `store` (the test's, which it may have reopened on the same file) and removes the directory. */
+export async function removeTempStore(temp: TempStore, store: Store): Promise<void> {
+  await store.close?.();
+  await rm(temp.dir, { recursive: true, force: true });
+}
 
 /** Layout is what a closed store's file holds: the keys of its `index` and `expiry` databases and its session count. */
 export interface Layout {
