@@ -13,7 +13,20 @@ export interface StoredFlash {
 }
 
 /**
- * SessionState is what one record holds. Maps keep user keys out of any object prototype.
+ * Values holds session values by key, as the plain object JSON reads and writes, so a record is
+ * parsed and written without copying. Read it only through own keys ({@link valueOf},
+ * `Object.hasOwn`): a key never reaches a prototype, and the names that could are refused on
+ * write ({@link checkKey}) and on read ({@link decode}).
+ */
+export type Values = Record<string, unknown>;
+
+/** valueOf returns the value stored under `key`, never an inherited property. */
+export function valueOf(values: Values, key: string): unknown {
+  return Object.hasOwn(values, key) ? values[key] : undefined;
+}
+
+/**
+ * SessionState is what one record holds.
  * `touched` is the last write (or expiry refresh) and drives idle expiry; `created` drives the
  * absolute lifetime.
  */
@@ -23,14 +36,14 @@ export interface SessionState {
   user: string | undefined;
   /** indexedUntil is the expiry of this session's entry in its user's index, if filed. */
   indexedUntil?: number;
-  data: Map<string, unknown>;
+  data: Values;
   flashes: StoredFlash[];
-  keyed: Map<string, unknown>;
+  keyed: Values;
 }
 
 /** freshState returns an empty state created at `now`. */
 export function freshState(now: number): SessionState {
-  return { created: now, touched: now, user: undefined, data: new Map(), flashes: [], keyed: new Map() };
+  return { created: now, touched: now, user: undefined, data: {}, flashes: [], keyed: {} };
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -85,11 +98,11 @@ const VERSION = 1;
 
 /** encode writes `state` as a record string, refusing one above `maxBytes` before anything is stored. */
 export function encode(state: SessionState, maxBytes: number): string {
-  const doc: Record<string, unknown> = { v: VERSION, c: state.created, t: state.touched, d: Object.fromEntries(state.data) };
+  const doc: Record<string, unknown> = { v: VERSION, c: state.created, t: state.touched, d: state.data };
   if (state.user !== undefined) doc.u = state.user;
   if (state.indexedUntil !== undefined) doc.x = state.indexedUntil;
   if (state.flashes.length > 0) doc.f = state.flashes.map((m) => [m.level, m.text, m.id]);
-  if (state.keyed.size > 0) doc.k = Object.fromEntries(state.keyed);
+  if (Object.keys(state.keyed).length > 0) doc.k = state.keyed;
   const record = JSON.stringify(doc);
   if (record.length > maxBytes / 3 && Buffer.byteLength(record) > maxBytes) {
     throw new SessionError('ERR_SESSION_TOO_LARGE', `session: session data is ${Buffer.byteLength(record)} bytes, above the limit of ${maxBytes} (maxRecordSize)`);
@@ -139,7 +152,7 @@ export function decode(record: string): SessionState {
       flashes.push({ level: item[0], text: item[1], id: item[2] });
     }
   }
-  const state: SessionState = { created: c, touched: t, user: u, data: new Map(Object.entries(d)), flashes, keyed: new Map(Object.entries(k ?? {})) };
+  const state: SessionState = { created: c, touched: t, user: u, data: d, flashes, keyed: k ?? {} };
   if (x !== undefined) state.indexedUntil = x;
   return state;
 }

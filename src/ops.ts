@@ -1,4 +1,4 @@
-import type { SessionState, StoredFlash } from './codec.ts';
+import { valueOf, type SessionState, type StoredFlash } from './codec.ts';
 
 /**
  * Op is one change a request made to its session. The Session records ops as the handler runs
@@ -20,18 +20,18 @@ export type Op =
 export function applyOp(state: SessionState, op: Op): void {
   switch (op.kind) {
     case 'set':
-      state.data.set(op.key, op.value);
+      state.data[op.key] = op.value;
       break;
     case 'delete':
-      state.data.delete(op.key);
+      delete state.data[op.key];
       break;
     case 'increment': {
-      const current = state.data.get(op.key);
-      state.data.set(op.key, (typeof current === 'number' && Number.isFinite(current) ? current : 0) + op.by);
+      const current = valueOf(state.data, op.key);
+      state.data[op.key] = (typeof current === 'number' && Number.isFinite(current) ? current : 0) + op.by;
       break;
     }
     case 'flush':
-      state.data.clear();
+      state.data = {};
       break;
     case 'flash':
       state.flashes.push(op.message);
@@ -40,10 +40,10 @@ export function applyOp(state: SessionState, op: Op): void {
       state.flashes = state.flashes.filter((m) => !op.ids.has(m.id));
       break;
     case 'setFlash':
-      state.keyed.set(op.key, op.value);
+      state.keyed[op.key] = op.value;
       break;
     case 'consumeFlash':
-      state.keyed.delete(op.key);
+      delete state.keyed[op.key];
       break;
     case 'bindUser':
       if (state.user !== op.user) state.indexedUntil = undefined;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkKey, checkValue, decode, encode, freshState, type SessionState, type StoredFlash } from './codec.ts';
+import { checkKey, checkValue, decode, encode, freshState, valueOf, type SessionState, type StoredFlash } from './codec.ts';
 import { SessionError, storeError } from './errors.ts';
 import { Flash } from './flash.ts';
 import { applyOp, type Op } from './ops.ts';
@@ -43,7 +43,7 @@ export interface SessionInit {
   clientHadCookie: boolean;
   /** resign asks for the cookie to be written again (signed by an older secret). */
   resign: boolean;
-  /** staleIds are ids whose records must go (corrupt, past the absolute lifetime). */
+  /** staleIds are ids whose records must go (corrupt, past the absolute lifetime); the Session takes the array over. */
   staleIds: string[];
   /** detached sessions (outage policy "continue") never touch the store. */
   detached: boolean;
@@ -80,7 +80,8 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   /** #forwarded is set when this request's save followed its session to an id regenerated meanwhile. */
   #forwarded = false;
   readonly #detached: boolean;
-  #releasing: Promise<void> = Promise.resolve();
+  /** #releasing is the latest release, which the next release, destroy and regenerate wait for. */
+  #releasing: Promise<void> | undefined;
 
   constructor(core: SessionCore, init: SessionInit) {
     this.#core = core;
@@ -90,7 +91,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     this.#clientId = init.clientId;
     this.#clientHadCookie = init.clientHadCookie;
     this.#resign = init.resign;
-    this.#staleIds = [...init.staleIds];
+    this.#staleIds = init.staleIds;
     this.#detached = init.detached;
   }
 
@@ -126,7 +127,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   /** get returns the value stored under `key`, or undefined. */
   get<K extends keyof T & string>(key: K): T[K] | undefined {
-    return this.#state.data.get(key) as T[K] | undefined;
+    return valueOf(this.#state.data, key) as T[K] | undefined;
   }
 
   /** set stores `value` under `key`. Values are JSON data; anything else throws `ERR_SESSION_INVALID_VALUE`. */
@@ -138,17 +139,17 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   /** delete removes `key`; a missing key is a no-op. */
   delete(key: keyof T & string): void {
-    if (this.#state.data.has(key)) this.#apply({ kind: 'delete', key });
+    if (Object.hasOwn(this.#state.data, key)) this.#apply({ kind: 'delete', key });
   }
 
   /** has tells whether `key` holds a value. */
   has(key: keyof T & string): boolean {
-    return this.#state.data.has(key);
+    return Object.hasOwn(this.#state.data, key);
   }
 
   /** keys returns the keys that hold values. */
   keys(): (keyof T & string)[] {
-    return [...this.#state.data.keys()] as (keyof T & string)[];
+    return Object.keys(this.#state.data) as (keyof T & string)[];
   }
 
   /** flush removes every value; the emptied session is persisted on release. */
@@ -158,20 +159,20 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   /** getString returns the value of `key` if it is a string, else `fallback` (default ''). */
   getString(key: keyof T & string, fallback = ''): string {
-    const value = this.#state.data.get(key);
+    const value = valueOf(this.#state.data, key);
     return typeof value === 'string' ? value : fallback;
   }
 
   /** getNumber returns the value of `key` if it is a finite number or numeric string, else `fallback` (default 0). */
   getNumber(key: keyof T & string, fallback = 0): number {
-    const value = this.#state.data.get(key);
+    const value = valueOf(this.#state.data, key);
     const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     return typeof n === 'number' && Number.isFinite(n) ? n : fallback;
   }
 
   /** getBoolean returns the value of `key` if it is a boolean or "true"/"false", else `fallback` (default false). */
   getBoolean(key: keyof T & string, fallback = false): boolean {
-    const value = this.#state.data.get(key);
+    const value = valueOf(this.#state.data, key);
     if (typeof value === 'boolean') return value;
     if (value === 'true' || value === 'false') return value === 'true';
     return fallback;
@@ -185,7 +186,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     checkKey(key);
     if (!Number.isFinite(by)) throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: increment of ${key} by ${by}`);
     this.#apply({ kind: 'increment', key, by });
-    return this.#state.data.get(key) as number;
+    return valueOf(this.#state.data, key) as number;
   }
 
   /** decrement subtracts `by` (default 1); see {@link Session.increment}. */
@@ -202,20 +203,20 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   /** getFlash returns the flash value under `key` and removes it, so it is seen once. */
   getFlash(key: string): unknown {
-    if (!this.#state.keyed.has(key)) return undefined;
-    const value = this.#state.keyed.get(key);
+    if (!Object.hasOwn(this.#state.keyed, key)) return undefined;
+    const value = this.#state.keyed[key];
     this.#apply({ kind: 'consumeFlash', key });
     return value;
   }
 
   /** peekFlash returns the flash value under `key` without removing it. */
   peekFlash(key: string): unknown {
-    return this.#state.keyed.get(key);
+    return valueOf(this.#state.keyed, key);
   }
 
   /** hasFlash tells whether a flash value is waiting under `key`. */
   hasFlash(key: string): boolean {
-    return this.#state.keyed.has(key);
+    return Object.hasOwn(this.#state.keyed, key);
   }
 
   /**
@@ -326,7 +327,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
    * than once. An unchanged session costs no write, except a throttled expiry refresh.
    */
   release(): Promise<void> {
-    const next = this.#releasing.then(() => this.#release());
+    const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
     this.#releasing = next.catch(() => undefined);
     return next;
   }
@@ -359,7 +360,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   async #release(): Promise<void> {
     if (this.#detached) return;
-    await this.#destroyStale();
+    if (this.#staleIds.length > 0) await this.#destroyStale();
     if (this.#ops.length > 0) await this.#persist();
     else if (this.#refreshDue()) await this.#refresh();
   }
@@ -387,7 +388,8 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   /**
    * #fileUser files the session in its user's index before a write that moves its expiry past
    * the entry's, with room to spare: a session that stays active is re-filed about once per
-   * `maxLifetime`, not on every write.
+   * `maxLifetime`, not on every write. Callers skip it for a session bound to no user, the usual
+   * case, to spare the request an await.
    */
   async #fileUser(sid: string, state: SessionState, expiresAt: number): Promise<void> {
     const { store, providerName } = this.#core;
@@ -422,7 +424,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     const state = { ...this.#state, touched: now };
     const expiresAt = this.#expiresAt(state, now);
     this.#refreshed = true;
-    await this.#fileUser(this.#id, state, expiresAt);
+    if (state.user !== undefined) await this.#fileUser(this.#id, state, expiresAt);
     try {
       if (store.compareAndSet) {
         // Rewriting the record with the new time keeps the throttle honest for the next request;
@@ -480,7 +482,7 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
       }
       state.touched = now;
       const expiresAt = this.#expiresAt(state, now);
-      await this.#fileUser(this.#id, state, expiresAt);
+      if (state.user !== undefined) await this.#fileUser(this.#id, state, expiresAt);
       const record = encode(state, options.maxRecordSize);
       let written: boolean;
       try {

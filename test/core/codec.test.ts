@@ -5,10 +5,10 @@ import { SessionError } from 'sessionkit';
 describe('codec', function () {
   it('encode then decode gives back data, flashes, keyed flashes and the bound user', function () {
     const state = freshState(1000);
-    state.data.set('name', 'Zoë');
-    state.data.set('nested', { a: [1, 2, { b: null }] });
+    state.data.name = 'Zoë';
+    state.data.nested = { a: [1, 2, { b: null }] };
     state.flashes.push({ level: 'info', text: 'hi', id: 'x1' });
-    state.keyed.set('form', { field: 'email' });
+    state.keyed.form = { field: 'email' };
     state.user = 'u1';
     const back = decode(encode(state, 1 << 20));
     expect(back).to.deep.equal(state);
@@ -28,7 +28,7 @@ describe('codec', function () {
       expect(() => decode(record), key).to.throw(SessionError).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');
     }
     const state = freshState(1);
-    state.data.set('note', 'constructor and prototype and __proto__ as text, \\u0041 too');
+    state.data.note = 'constructor and prototype and __proto__ as text, \\u0041 too';
     expect(decode(encode(state, 1 << 20))).to.deep.equal(state);
   });
 
@@ -50,7 +50,7 @@ describe('codec', function () {
 
   it('encode refuses a record above the size limit before anything is stored', function () {
     const state = freshState(1);
-    state.data.set('big', 'é'.repeat(600));
+    state.data.big = 'é'.repeat(600);
     expect(() => encode(state, 1000)).to.throw(SessionError, /above the limit of 1000/).with.property('code', 'ERR_SESSION_TOO_LARGE');
   });
 });

@@ -34,6 +34,23 @@ describe('Session and Manager', function () {
     await manager.close();
   });
 
+  it('names of Object.prototype members read as absent until set, before and after a round trip', async function () {
+    const inherited = ['toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
+    const fresh = await manager.load(fakeRequest());
+    const stored = await manager.load(fakeRequest(cookieOf(await created())));
+    for (const session of [fresh, stored]) {
+      for (const key of inherited) {
+        expect(session.get(key), key).to.equal(undefined);
+        expect(session.has(key), key).to.equal(false);
+        expect(session.getString(key, 'none'), key).to.equal('none');
+        expect(session.peekFlash(key), key).to.equal(undefined);
+        expect(session.getFlash(key), key).to.equal(undefined);
+      }
+      expect(session.increment('valueOf')).to.equal(1);
+      expect(session.keys()).to.not.include('toString');
+    }
+  });
+
   it('a request without a cookie never calls the store and stores nothing', async function () {
     const session = await manager.load(fakeRequest());
     expect(session.get('x')).to.equal(undefined);
