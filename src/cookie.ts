@@ -12,13 +12,17 @@ const MAX_COOKIE_HEADER = 16 * 1024;
 export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
   const text = Array.isArray(header) ? header.join('; ') : header;
   if (!text || text.length > MAX_COOKIE_HEADER) return undefined;
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    return value === '' ? undefined : value;
+  // Walked pair by pair with indexOf: this runs on every request, and splitting would copy all pairs.
+  for (let start = 0; start < text.length; ) {
+    const semicolon = text.indexOf(';', start);
+    const end = semicolon === -1 ? text.length : semicolon;
+    const eq = text.indexOf('=', start);
+    if (eq !== -1 && eq < end && text.slice(start, eq).trim() === name) {
+      let value = text.slice(eq + 1, end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      return value === '' ? undefined : value;
+    }
+    start = end + 1;
   }
   return undefined;
 }

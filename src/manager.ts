@@ -7,7 +7,7 @@ import { generateId, isValidId } from './id.ts';
 import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOptions } from './options.ts';
 import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
-import { Session, type SessionCore, type SessionInit } from './session.ts';
+import { Session, type SessionCore } from './session.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
 import { attachSession, connectMiddleware, type ConnectMiddleware } from './http/node.ts';
 
@@ -85,16 +85,7 @@ export class Manager implements SessionCore {
   async load(req: IncomingMessage): Promise<Session> {
     const client = this.#readClientId(req);
     const now = this.options.now();
-    const init: SessionInit = {
-      id: '',
-      record: undefined,
-      state: freshState(now),
-      clientId: undefined,
-      clientHadCookie: client.presented,
-      resign: false,
-      staleIds: [],
-      detached: false,
-    };
+    const staleIds: string[] = [];
     if (client.id !== undefined) {
       let record: string | undefined;
       try {
@@ -103,15 +94,23 @@ export class Manager implements SessionCore {
         const failure = storeError(this.providerName, 'load', error);
         if (this.options.onStoreError === 'fail') throw failure;
         this.report(failure);
-        return new Session(this, { ...init, id: this.newId(), detached: true });
+        return this.#fresh(client.presented, now, staleIds, true);
       }
-      const state = record === undefined ? undefined : this.#readRecord(record, client.id, client.raw, now, init.staleIds);
-      if (record === undefined) this.#rejected('unknown', client.raw);
-      if (state) {
-        return new Session(this, { ...init, id: client.id, record, state, clientId: client.id, resign: client.resign });
+      if (record === undefined) {
+        this.#rejected('unknown', client.raw);
+      } else {
+        const state = this.#readRecord(record, client.id, client.raw, now, staleIds);
+        if (state) {
+          return new Session(this, { id: client.id, record, state, clientId: client.id, clientHadCookie: true, resign: client.resign, staleIds, detached: false });
+        }
       }
     }
-    return new Session(this, { ...init, id: this.newId() });
+    return this.#fresh(client.presented, now, staleIds, false);
+  }
+
+  /** #fresh makes a new, empty session under a new id; a detached one never touches the store. */
+  #fresh(clientHadCookie: boolean, now: number, staleIds: string[], detached: boolean): Session {
+    return new Session(this, { id: this.newId(), record: undefined, state: freshState(now), clientId: undefined, clientHadCookie, resign: false, staleIds, detached });
   }
 
   /** cookieFor returns the Set-Cookie value carrying `id`, or the clearing cookie when `id` is undefined. */

@@ -9,9 +9,7 @@ const MAX_EXPIRY = 10 ** EXPIRY_DIGITS - 1;
 /** pack makes the stored string of a record expiring at `expiresAt` (clamped to 0 … 13 digits). */
 export function pack(expiresAt: number, record: string): string {
   const expiry = Math.min(Math.max(Math.floor(expiresAt), 0), MAX_EXPIRY);
-  // JSON.stringify hands out strings inside a buffer grown by doubling; a round trip through a
-  // UTF-16 buffer (lossless for any string) keeps a copy of exactly the session's length.
-  return Buffer.from(String(expiry).padStart(EXPIRY_DIGITS, '0') + record, 'utf16le').toString('utf16le');
+  return String(expiry).padStart(EXPIRY_DIGITS, '0') + record;
 }
 
 /** expiryOf reads the expiry of a packed string. */

@@ -40,9 +40,7 @@ export function lifecycleTests(harness: ManagerHarness): void {
     assert.equal(reply.setCookies.length, 1);
     assert.notEqual(client.cookie, oldCookie);
     assert.deepEqual(await client.json('/get'), { user: 'bob' });
-    const replay = new CookieClient(base);
-    replay.cookie = oldCookie;
-    assert.deepEqual(await replay.json('/get'), {});
+    assert.deepEqual(await harness.clientWith(oldCookie).json('/get'), {});
     assert.equal(await manager.store.get(idOf(oldCookie)!), undefined, 'the old record is gone');
   });
 
@@ -68,9 +66,7 @@ export function lifecycleTests(harness: ManagerHarness): void {
     const reply = await client.request('/destroy');
     assert.equal(reply.setCookies.length, 1);
     assert.match(reply.setCookies[0]!, /Max-Age=0/);
-    const replay = new CookieClient(base);
-    replay.cookie = oldCookie;
-    assert.deepEqual(await replay.json('/get'), {});
+    assert.deepEqual(await harness.clientWith(oldCookie).json('/get'), {});
     assert.equal(await manager.store.get(idOf(oldCookie)!), undefined, 'the record is gone');
   });
 

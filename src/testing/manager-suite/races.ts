@@ -78,21 +78,13 @@ export function raceTests(harness: ManagerHarness): void {
   });
 
   it('a destroy racing with writes leaves the session destroyed', async function () {
-    const { base } = harness;
+    const { base, clientWith } = harness;
     const client = new CookieClient(base);
     await client.request('/set?user=eve');
     const cookie = client.cookie;
-    const writers = Array.from({ length: 10 }, (_, i) => {
-      const c = new CookieClient(base);
-      c.cookie = cookie;
-      return c.request(`/set?w${i}=1`);
-    });
-    const killer = new CookieClient(base);
-    killer.cookie = cookie;
-    await Promise.all([...writers, killer.request('/destroy')]);
-    const after = new CookieClient(base);
-    after.cookie = cookie;
-    const data = (await after.json('/get')) as Record<string, string>;
+    const writers = Array.from({ length: 10 }, (_, i) => clientWith(cookie).request(`/set?w${i}=1`));
+    await Promise.all([...writers, clientWith(cookie).request('/destroy')]);
+    const data = (await clientWith(cookie).json('/get')) as Record<string, string>;
     assert.equal(data.user, undefined, 'destroyed data is not resurrected');
   });
 
@@ -103,20 +95,14 @@ export function raceTests(harness: ManagerHarness): void {
     await client.request('/set?start=1');
     const oldCookie = client.cookie;
     const gate = harness.newGate();
-    const writers = Array.from({ length: 10 }, (_, i) => {
-      const c = new CookieClient(base);
-      c.cookie = oldCookie;
-      return c.request(`/gated/set?w${i}=${i}`);
-    });
+    const writers = Array.from({ length: 10 }, (_, i) => harness.clientWith(oldCookie).request(`/gated/set?w${i}=${i}`));
     await gate.waitFor(writers.length);
     await client.request('/regenerate');
     gate.open();
     for (const reply of await Promise.all(writers)) assert.deepEqual(reply.setCookies, []);
     const data = (await client.json('/get')) as Record<string, string>;
     for (let i = 0; i < writers.length; i++) assert.equal(data[`w${i}`], String(i));
-    const replay = new CookieClient(base);
-    replay.cookie = oldCookie;
-    assert.deepEqual(await replay.json('/get'), {}, 'the old id reaches nothing');
+    assert.deepEqual(await harness.clientWith(oldCookie).json('/get'), {}, 'the old id reaches nothing');
   });
 
   it('an expiry refresh racing a write or a logout neither undoes the logout nor rewrites the data', async function () {
