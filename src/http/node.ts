@@ -7,7 +7,7 @@ export interface HeaderTarget {
   readonly options: { readonly idHeader: string | undefined; readonly cacheControl: string | false };
   cookieFor(id: string | undefined): string;
   report(error: Error): void;
-  start(req: IncomingMessage, res?: ServerResponse): Promise<Session>;
+  load(req: IncomingMessage): Promise<Session>;
 }
 
 /** AnySession is a Session of any declared shape; the header logic does not read its values. */
@@ -49,20 +49,24 @@ export function applyHeaders(res: ServerResponse, session: AnySession, target: H
   }
 }
 
-/** ATTACHED marks a response whose writeHead already carries a session's headers. */
-const ATTACHED = Symbol('sessionkit.attached');
+/**
+ * attached holds the responses whose writeHead already carries a session's headers, so a second
+ * attach (start() behind the middleware) adds no second cookie. It is a WeakSet rather than a mark
+ * on the response, which would be one more property added to an Express response (see
+ * {@link connectMiddleware}).
+ */
+const attached = new WeakSet<ServerResponse>();
 
 /**
  * attachSession makes the response carry the session's headers however the handler writes it:
  * `writeHead` (which node also calls implicitly on the first write or `end`) adds them just before
  * the headers go out. Cookies passed to writeHead itself, as an object or a raw header list (flat
  * `[name, value, …]` or `[[name, value], …]` pairs, both of which node accepts), are kept beside
- * the session cookie rather than replacing it.
+ * the session cookie rather than replacing it. A response already attached keeps its first session.
  */
 export function attachSession(res: ServerResponse, session: AnySession, target: HeaderTarget): void {
-  const marked = res as ServerResponse & { [ATTACHED]?: true };
-  if (marked[ATTACHED]) return;
-  marked[ATTACHED] = true;
+  if (attached.has(res)) return;
+  attached.add(res);
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     const index = typeof args[1] === 'string' ? 2 : 1;
@@ -125,12 +129,20 @@ export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next
 /**
  * connectMiddleware loads the session into `req.session`, exposes the flash view as
  * `res.locals.flash` (read lazily: only a request that renders it consumes the messages), and
- * saves the session before the response ends. Store errors go to `next(err)`.
+ * saves the session before the response ends. Store errors go to `next(err)`. A request that
+ * already has a session (the middleware mounted twice) keeps it.
+ *
+ * It adds as few properties to `req` and `res` as it can (`session`, `writeHead`, `end`): Express
+ * sets their prototype per request, after which every added property gives the object a hidden
+ * class of its own, a cost that showed in throughput (see bench/README.md).
  */
 export function connectMiddleware(target: HeaderTarget): ConnectMiddleware {
   return (req, res, next) => {
-    target.start(req, res).then((session) => {
-      (req as IncomingMessage & { session: Session }).session = session;
+    const withSession = req as IncomingMessage & { session?: Session };
+    if (withSession.session !== undefined) return next();
+    target.load(req).then((session) => {
+      withSession.session = session;
+      attachSession(res, session, target);
       const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
       exposeFlash((withLocals.locals ??= {}), session);
       saveBeforeEnd(res, session, next, target);

@@ -71,21 +71,69 @@ describe('node:http integration', function () {
     expect(reply.setCookies).to.deep.equal([]);
   });
 
-  it('middleware: calling res.end twice sends one response with one session cookie', async function () {
+  type WithSession = IncomingMessage & { session: Session };
+  type Middleware = ReturnType<Manager['middleware']>;
+
+  /** behindMiddleware serves `handler` behind a fresh manager.middleware() while `use` runs against it. */
+  async function behindMiddleware(handler: (req: WithSession, res: ServerResponse, middleware: Middleware) => void, use: (client: CookieClient) => Promise<void>): Promise<void> {
     const middleware = manager.middleware();
-    const { server: other, base: otherBase } = await listen((req, res) => {
-      middleware(req, res, () => {
-        (req as IncomingMessage & { session: Session }).session.set('x', 1);
-        res.end('first');
-        res.end('second');
-      });
-    });
+    const { server: other, base: otherBase } = await listen((req, res) => middleware(req, res, () => handler(req as WithSession, res, middleware)));
     try {
-      const reply = await new CookieClient(otherBase).request('/');
-      expect(reply.body).to.equal('first');
-      expect(reply.setCookies).to.have.length(1);
+      await use(new CookieClient(otherBase));
     } finally {
       await closeServer(other);
     }
+  }
+
+  it('middleware: calling res.end twice sends one response with one session cookie', async function () {
+    await behindMiddleware(
+      (req, res) => {
+        req.session.set('x', 1);
+        res.end('first');
+        res.end('second');
+      },
+      async (client) => {
+        const reply = await client.request('/');
+        expect(reply.body).to.equal('first');
+        expect(reply.setCookies).to.have.length(1);
+      },
+    );
+  });
+
+  it('middleware mounted twice keeps the first session: one cookie, one save', async function () {
+    let second: Session | undefined;
+    await behindMiddleware(
+      (req, res, middleware) => {
+        const first = req.session;
+        middleware(req, res, () => {
+          second = req.session;
+          expect(second).to.equal(first);
+          second.increment('n');
+          res.end('ok');
+        });
+      },
+      async (client) => {
+        expect((await client.request('/')).setCookies).to.have.length(1);
+        await client.request('/');
+        expect(second?.getNumber('n')).to.equal(2);
+      },
+    );
+  });
+
+  it('start() behind the middleware adds no second cookie to the response', async function () {
+    await behindMiddleware(
+      (req, res) => {
+        req.session.set('x', 1);
+        void manager.start(req, res).then((late) => {
+          late.set('y', 2);
+          return late.release().then(() => res.end('ok'));
+        });
+      },
+      async (client) => {
+        const reply = await client.request('/');
+        expect(reply.body).to.equal('ok');
+        expect(reply.setCookies).to.have.length(1);
+      },
+    );
   });
 });
