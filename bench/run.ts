@@ -17,7 +17,9 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick === true;
 const duration = Number(args.duration ?? (quick ? 2 : 5));
-const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const rounds = Number(args.rounds ?? (quick ? 1 : 5));
+/** WARMUP_SECONDS of unrecorded load per variant and scenario let the JIT compile each route first. */
+const WARMUP_SECONDS = quick ? 1 : 2;
 const CONNECTIONS = 50;
 const CONTENDED_SESSIONS = 5;
 const contendedRequests = quick ? 5000 : 20_000;
@@ -37,6 +39,17 @@ const SCENARIOS = ['ro', 'rw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * roundOrder is the order of one round's runs: each sessionkit variant right beside its peer, so
+ * that a drift in the machine's speed during the run hits both sides of a ratio alike; which of
+ * the two goes first alternates between rounds, and the pairs rotate.
+ */
+function roundOrder(round: number): string[] {
+  const pairs = Object.values(PAIRS).map(([sk, peer]) => (round % 2 === 0 ? [sk, peer] : [peer, sk]));
+  const rotated = pairs.map((_, i) => pairs[(i + round) % pairs.length]!);
+  return [...rotated.flat(), 'node-sk-memory', ...Object.values(CEILINGS)];
+}
 
 function child(args: string[]): Promise<Record<string, number>> {
   const script = fileURLToPath(new URL('./memory.ts', import.meta.url));
@@ -60,12 +73,19 @@ async function main(): Promise<void> {
     for (const server of await Promise.all(VARIANTS.map((v) => startServer(v, redis.port)))) servers.set(server.variant, server);
     const port = (variant: string) => servers.get(variant)!.port;
 
-    // Throughput: every round runs every variant once per scenario, in a rotated order.
+    for (const v of VARIANTS) {
+      for (const scenario of SCENARIOS) {
+        await load(port(v), `/${scenario}`, await createSessions(port(v), CONNECTIONS), CONNECTIONS, { duration: WARMUP_SECONDS });
+      }
+    }
+    log(`warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
+
+    // Throughput: every round runs every variant once per scenario (see roundOrder).
     const samples: Record<string, Record<Scenario, number[]>> = {};
     const rwExact: Record<string, { ok: number; sum: number }> = {};
     for (const v of VARIANTS) samples[v] = { ro: [], rw: [] };
     for (let round = 0; round < rounds; round++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + round * 3) % VARIANTS.length]!);
+      const order = roundOrder(round);
       for (const scenario of SCENARIOS) {
         for (const v of order) {
           const cookies = await createSessions(port(v), CONNECTIONS);
@@ -118,9 +138,10 @@ async function main(): Promise<void> {
     const gcLmdb = await child(['gc-lmdb', String(gcSessions)]);
     log(`memory: ${JSON.stringify({ skMemory, peerMemory, gc })}`);
 
+    // A ratio is the median of the rounds' ratios: each compares two runs made back to back.
     const ratios: Record<string, number> = {};
     for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
-      for (const s of SCENARIOS) ratios[`${name}_${s}`] = rps[sk]![s] / rps[peer]![s];
+      for (const s of SCENARIOS) ratios[`${name}_${s}`] = median(samples[sk]![s].map((x, round) => x / samples[peer]![s][round]!));
     }
     const lostSk = Object.entries(contended).filter(([v]) => v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
     const lostPeer = Object.entries(contended).filter(([v]) => !v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
@@ -173,6 +194,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       ratios,
       rps,
+      samples,
       redisCommandsPerRequest: cmd.sessionkit,
       peerRedisCommandsPerRequest: cmd.peer,
       redisCommandNames,
