@@ -11,6 +11,37 @@ export function configError(provider: string, message: string, cause?: unknown):
 }
 
 /**
+ * shownValue quotes a refused value for an error message when it is one plain word (ASCII letters,
+ * digits and `. : / + - _ [ ]`, at most 64). Anything else may have swallowed the keys after it,
+ * password included (an escaped space in `port=\ password=…`, a misplaced quote), so it is not shown.
+ */
+export function shownValue(value: string): string {
+  if (/^[\w.:/+\-[\]]{0,64}$/.test(value)) return JSON.stringify(value);
+  return 'a value that is not shown, as it is not a plain word and may hold part of a password';
+}
+
+const PLAIN_NAME = /^[A-Za-z_][\w.-]{0,63}$/;
+
+/**
+ * shownName gives an option name for a message when it is a plain word; any other may be the tail
+ * of a misquoted password (`password='a b'c=d`, a quote closed early), so it is not shown.
+ */
+export function shownName(key: string, quote = false): string {
+  if (!PLAIN_NAME.test(key)) return '(name not shown: it is not a plain word and may be part of a misquoted password)';
+  return quote ? JSON.stringify(key) : key;
+}
+
+/** unknownOptionError names an option `provider` does not take, and lists the ones it does. */
+export function unknownOptionError(provider: string, key: string, allowed: readonly string[]): SessionError {
+  return configError(provider, `unsupported option ${shownName(key, true)} (allowed: ${allowed.join(', ')})`);
+}
+
+/** givenTwiceError names an option written twice in one config. */
+export function givenTwiceError(provider: string, key: string): SessionError {
+  return configError(provider, PLAIN_NAME.test(key) ? `${key} is given twice` : `an option is given twice ${shownName(key)}`);
+}
+
+/**
  * readInteger reads a whole decimal number (optional `-`, surrounding space ignored); anything
  * else, or a number beyond the safe integer range, gives undefined — never 0. The `parse*`
  * helpers below and the INI loader build their own messages on these `read*` functions.
@@ -33,7 +64,7 @@ export function readBoolean(value: string): boolean | undefined {
 /** parseInteger reads a whole decimal number for `key` within [min, max]; garbage is an error, never 0. */
 export function parseInteger(provider: string, key: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const n = readInteger(value);
-  if (n === undefined) throw configError(provider, `${key} must be a whole number, got ${JSON.stringify(value)}`);
+  if (n === undefined) throw configError(provider, `${key} must be a whole number, got ${shownValue(value)}`);
   if (n < min || n > max) throw configError(provider, `${key} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
@@ -41,7 +72,7 @@ export function parseInteger(provider: string, key: string, value: string, min =
 /** parseBoolean reads true/false/1/0/yes/no/on/off for `key`. */
 export function parseBoolean(provider: string, key: string, value: string): boolean {
   const flag = readBoolean(value);
-  if (flag === undefined) throw configError(provider, `${key} must be true or false, got ${JSON.stringify(value)}`);
+  if (flag === undefined) throw configError(provider, `${key} must be true or false, got ${shownValue(value)}`);
   return flag;
 }
 
@@ -66,7 +97,7 @@ export function readDurationMs(value: string, bareUnit: 's' | 'ms' = 's'): numbe
  */
 export function parseDurationMs(provider: string, key: string, value: string, bareUnit: 's' | 'ms' = 's'): number {
   const ms = readDurationMs(value, bareUnit);
-  if (ms === undefined) throw configError(provider, `${key} must be a duration such as 30s or 180, got ${JSON.stringify(value)}`);
+  if (ms === undefined) throw configError(provider, `${key} must be a duration such as 30s or 180, got ${shownValue(value)}`);
   return ms;
 }
 
@@ -80,10 +111,10 @@ export interface HostPort {
 export function parseHostPort(provider: string, key: string, value: string, defaultPort?: number): HostPort {
   const text = value.trim();
   const match = /^(?:\[([^\]]+)\]|([^:/\s]+))(?::(\d+))?$/.exec(text);
-  if (!match) throw configError(provider, `${key} must be host:port, got ${JSON.stringify(value)}`);
+  if (!match) throw configError(provider, `${key} must be host:port, got ${shownValue(value)}`);
   const host = match[1] ?? match[2]!;
   if (match[3] === undefined) {
-    if (defaultPort === undefined) throw configError(provider, `${key} is missing its port in ${JSON.stringify(value)}`);
+    if (defaultPort === undefined) throw configError(provider, `${key} is missing its port in ${shownValue(value)}`);
     return { host, port: defaultPort };
   }
   return { host, port: parseInteger(provider, `${key} port`, match[3], 1, 65535) };
@@ -117,13 +148,13 @@ export function parseKeyValues(provider: string, text: string, sep: ',' | 'space
         if (text[i] === '\\' && i + 1 < text.length) i++;
         value += text[i];
       }
-      if (text[i] !== "'") throw configError(provider, `unterminated quote in the value of ${rawKey}`);
+      if (text[i] !== "'") throw configError(provider, `unterminated quote in the value of ${shownName(rawKey)}`);
       i++;
     } else {
       while (i < text.length && !isSep(text[i]!)) value += text[i++];
     }
     const key = rawKey.toLowerCase();
-    if (out.has(key)) throw configError(provider, `${rawKey} is given twice`);
+    if (out.has(key)) throw givenTwiceError(provider, rawKey);
     out.set(key, sep === ',' && !quoted ? value.trim() : value);
   }
   return out;
@@ -155,7 +186,7 @@ export function decodeComponent(provider: string, key: string, value: string): s
 /** rejectUnknown fails on the first key of `entries` not in `allowed`, naming it. */
 export function rejectUnknown(provider: string, entries: Iterable<string>, allowed: readonly string[]): void {
   for (const key of entries) {
-    if (!allowed.includes(key)) throw configError(provider, `unsupported option ${JSON.stringify(key)} (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(key)) throw unknownOptionError(provider, key, allowed);
   }
 }
 
@@ -214,7 +245,7 @@ export function takeQueryOptions(provider: string, query: string, own: readonly 
       passed.push(pair);
       continue;
     }
-    if (taken.has(key)) throw configError(provider, `${key} is given twice`);
+    if (taken.has(key)) throw givenTwiceError(provider, key);
     taken.set(key, decodeComponent(provider, key, eq === -1 ? '' : pair.slice(eq + 1)));
   }
   return { own: taken, passed };

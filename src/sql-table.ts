@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { configError } from '../config/dsn.ts';
+import { configError, shownValue } from '../config/dsn.ts';
 import { SessionError, storeError } from './errors.ts';
 
 /**
@@ -37,7 +37,7 @@ export function parseTableName(provider: string, value: string, allowSchema: boo
     const shape = allowSchema ? 'name or schema.name' : 'name';
     throw configError(
       provider,
-      `table must be a ${shape} of letters, digits and _ (at most ${MAX_NAME} each, not starting with a digit), got ${JSON.stringify(value)}`,
+      `table must be a ${shape} of letters, digits and _ (at most ${MAX_NAME} each, not starting with a digit), got ${shownValue(value)}`,
     );
   }
   return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { name: parts[0]! };

@@ -1,4 +1,4 @@
-import { configError, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
+import { configError, givenTwiceError, parseHostListUrl, shownValue, takeQueryOptions, unknownOptionError } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
@@ -96,7 +96,7 @@ function fromJson(text: string): Draft {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw configError('couchbase', 'JSON provider config must be an object');
   const entries = Object.entries(value as Record<string, unknown>);
   for (const [key, item] of entries) {
-    if (!JSON_KEYS.includes(key)) throw configError('couchbase', `unsupported option ${JSON.stringify(key)} (allowed: ${JSON_KEYS.join(', ')})`);
+    if (!JSON_KEYS.includes(key)) throw unknownOptionError('couchbase', key, JSON_KEYS);
     if (typeof item !== 'string') throw configError('couchbase', `${key} must be a string`);
   }
   const get = (key: string) => (value as Record<string, string | undefined>)[key];
@@ -117,7 +117,7 @@ function fromJson(text: string): Draft {
 type OwnKey = 'bucket' | 'scope' | 'collection' | 'username' | 'password' | 'prefix';
 
 function setOnce(draft: Draft, key: OwnKey, value: string): void {
-  if (draft[key] !== undefined) throw configError('couchbase', `${key} is given twice`);
+  if (draft[key] !== undefined) throw givenTwiceError('couchbase', key);
   draft[key] = value;
 }
 
@@ -149,7 +149,7 @@ function finish(draft: Draft): CouchbaseOptions {
     connectionString = `${url.scheme}://${url.hosts}${passed.length > 0 ? `?${passed.join('&')}` : ''}`;
   }
   if (draft.pool !== undefined && draft.pool !== 'default') {
-    throw configError('couchbase', `pool must be "default", the only pool couchbase server has, got ${JSON.stringify(draft.pool)}`);
+    throw configError('couchbase', `pool must be "default", the only pool couchbase server has, got ${shownValue(draft.pool)}`);
   }
   if (draft.bucket === undefined || draft.bucket === '') throw configError('couchbase', 'bucket is missing');
   if (!BUCKET_NAME.test(draft.bucket)) throw configError('couchbase', `bucket ${JSON.stringify(draft.bucket)} is not a valid bucket name`);

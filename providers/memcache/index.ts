@@ -1,11 +1,13 @@
 import {
   configError,
+  givenTwiceError,
   type HostPort,
   parseDurationMs,
   parseHostListUrl,
   parseHostPort,
   parseInteger,
   rejectUnknown,
+  shownValue,
 } from '../../config/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId, MAX_ID_LENGTH } from '../../src/id.ts';
@@ -99,7 +101,7 @@ export function parseConfig(config: string): MemcacheOptions {
   rejectUnknown(NAME, keys, URL_KEYS);
   for (const key of new Set(keys)) {
     const values = params.getAll(key);
-    if (values.length > 1) throw configError(NAME, `${key} is given twice`);
+    if (values.length > 1) throw givenTwiceError(NAME, key);
     const value = values[0]!;
     if (key === 'prefix') options.prefix = value;
     else if (key === 'timeout') options.timeoutMs = parseTimeout(value);
@@ -111,7 +113,7 @@ export function parseConfig(config: string): MemcacheOptions {
 
 function parseTimeout(value: string): number {
   const ms = parseDurationMs(NAME, 'timeout', value);
-  if (ms < 10 || ms > 60_000) throw configError(NAME, `timeout must be between 10ms and 60s, got ${JSON.stringify(value)}`);
+  if (ms < 10 || ms > 60_000) throw configError(NAME, `timeout must be between 10ms and 60s, got ${shownValue(value)}`);
   return ms;
 }
 

@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { PoolConnection as PromisePoolConnection, Pool as PromisePool } from 'mysql2/promise';
-import { configError, decodeComponent, parseBoolean, parseDurationMs, parseHostPort, parseInteger } from '../../config/dsn.ts';
+import { configError, decodeComponent, parseBoolean, parseDurationMs, parseHostPort, parseInteger, givenTwiceError, shownValue, unknownOptionError } from '../../config/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -118,11 +118,11 @@ export function parseConfig(config: string): MysqlOptions {
     else if (key === 'table') options.table = parseTableName(NAME, value, false);
     else if (key === 'tls') {
       if (value !== 'true' && value !== 'false' && value !== 'skip-verify') {
-        throw configError(NAME, `tls must be true, false or skip-verify, got ${JSON.stringify(value)}`);
+        throw configError(NAME, `tls must be true, false or skip-verify, got ${shownValue(value)}`);
       }
       options.tls = value;
     } else if (kind === undefined) {
-      throw configError(NAME, `unsupported option ${JSON.stringify(key)} (allowed: ${ALL_PARAMS.join(', ')})`);
+      throw unknownOptionError(NAME, key, ALL_PARAMS);
     }
   }
   return options;
@@ -203,7 +203,7 @@ function splitParams(query: string): Map<string, string> {
     const key = pair.slice(0, eq);
     // go-sql-driver parameter names are camelCase; match them case-insensitively.
     const name = ALL_PARAMS.find((known) => known.toLowerCase() === key.toLowerCase()) ?? key;
-    if (params.has(name)) throw configError(NAME, `${name} is given twice`);
+    if (params.has(name)) throw givenTwiceError(NAME, name);
     params.set(name, decodeComponent(NAME, name, pair.slice(eq + 1).replace(/\+/g, ' ')));
   }
   return params;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Pool, PoolConfig, QueryResult } from 'pg';
-import { configError, decodeComponent, parseInteger, rejectUnknown } from '../../config/dsn.ts';
+import { configError, decodeComponent, givenTwiceError, parseInteger, rejectUnknown, shownName, shownValue } from '../../config/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -79,7 +79,7 @@ export function parseConfig(config: string): PostgresOptions {
 
   const sslmode = values.get('sslmode') ?? 'disable';
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
-    throw configError(NAME, `sslmode must be one of ${SSL_MODES.join(', ')}, got ${JSON.stringify(sslmode)}`);
+    throw configError(NAME, `sslmode must be one of ${SSL_MODES.join(', ')}, got ${shownValue(sslmode)}`);
   }
   const options: PostgresOptions = {
     host: values.get('host') || 'localhost',
@@ -133,7 +133,7 @@ function conninfoValues(text: string): Map<string, string> {
         if (text[i] === '\\') i++;
         value += text[i] ?? '';
       }
-      if (text[i] !== "'") throw configError(NAME, `unterminated quote in the value of ${key}`);
+      if (text[i] !== "'") throw configError(NAME, `unterminated quote in the value of ${shownName(key)}`);
       i++;
     } else {
       for (; i < text.length && !isSpace(text[i]); i++) {
@@ -142,7 +142,7 @@ function conninfoValues(text: string): Map<string, string> {
       }
     }
     const name = key.toLowerCase();
-    if (out.has(name)) throw configError(NAME, `${key} is given twice`);
+    if (out.has(name)) throw givenTwiceError(NAME, key);
     out.set(name, value);
   }
   return out;
@@ -159,7 +159,7 @@ function urlValues(text: string): Map<string, string> {
   }
   const out = new Map<string, string>();
   const put = (key: string, value: string) => {
-    if (out.has(key)) throw configError(NAME, `${key} is given twice`);
+    if (out.has(key)) throw givenTwiceError(NAME, key);
     out.set(key, value);
   };
   if (url.hostname) put('host', url.hostname.replace(/^\[(.*)\]$/, '$1'));

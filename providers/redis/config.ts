@@ -6,7 +6,10 @@ import {
   parseHostPort,
   parseInteger,
   parseKeyValues,
+  givenTwiceError,
   rejectUnknown,
+  shownName,
+  shownValue,
   type HostPort,
 } from '../../config/dsn.ts';
 import type { SessionError } from '../../src/errors.ts';
@@ -321,9 +324,9 @@ function fromKeyValues(text: string): Draft {
   }
   rejectUnknown(NAME, pairs.keys(), MACARON_KEYS);
   const network = pairs.get('network') ?? 'tcp';
-  if (!['tcp', 'tcp4', 'tcp6'].includes(network)) throw configError(NAME, `network must be tcp, got ${JSON.stringify(network)}`);
+  if (!['tcp', 'tcp4', 'tcp6'].includes(network)) throw configError(NAME, `network must be tcp, got ${shownValue(network)}`);
   const haMode = pairs.get('ha_mode') ?? '';
-  if (haMode !== '' && haMode !== 'sentinel') throw configError(NAME, `ha_mode must be sentinel or empty, got ${JSON.stringify(haMode)}`);
+  if (haMode !== '' && haMode !== 'sentinel') throw configError(NAME, `ha_mode must be sentinel or empty, got ${shownValue(haMode)}`);
   let draft: Draft;
   if (haMode === 'sentinel') {
     if (pairs.has('addr')) throw configError(NAME, 'addr is not used with ha_mode=sentinel; list the sentinels in sentinel_addrs');
@@ -424,8 +427,8 @@ function fromUrl(text: string): Draft {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const key = decodeComponent(NAME, 'URL query', eq === -1 ? part : part.slice(0, eq)).toLowerCase();
-    if (eq === -1) throw configError(NAME, `URL query option ${JSON.stringify(key)} needs a value`);
-    if (params.has(key)) throw configError(NAME, `URL query option ${JSON.stringify(key)} is given twice`);
+    if (eq === -1) throw configError(NAME, `URL query option ${shownName(key, true)} needs a value`);
+    if (params.has(key)) throw givenTwiceError(NAME, key);
     params.set(key, decodeComponent(NAME, key, part.slice(eq + 1)));
   }
   rejectUnknown(NAME, params.keys(), QUERY_KEYS);

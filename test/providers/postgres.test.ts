@@ -112,6 +112,10 @@ describe('postgres parseConfig', function () {
     `postgres://app:${PASSWORD}@db/app`,
     `postgres://app:s3cr3t@db:notaport/app`,
     `postgres://app:s3cr3t@db/app?table=a;b`,
+    // An escaped space carries the rest into the bad value; a quote closed early leaves a tail as a key.
+    `port=\\ password=s3cr3t`,
+    `sslmode=\\ password=s3cr3t`,
+    `host=' password='s3cr3t/trailing=1'`,
   ];
   for (const config of leaky) {
     it(`parseConfig never shows the password in its error for ${JSON.stringify(config.replace(/s3cr3t/g, '…'))}`, function () {
