@@ -8,6 +8,7 @@ export { Flash, buildFlashView, type FlashView, type FlashMessage } from './flas
 export { FLASH_LEVELS, type FlashLevel } from './codec.ts';
 export { DEFAULTS, type ManagerOptions, type RejectedId, type SameSite, type StoreErrorPolicy } from './options.ts';
 export type { SessionData, TypedSession } from './http/express-types.ts';
-export { sessionHeaders, applyHeaders, type HeaderTarget, type ConnectMiddleware } from './http/node.ts';
+export { sessionHeaders, applyHeaders, type HeaderTarget } from './http/node.ts';
+export type { ConnectMiddleware } from './http/connect.ts';
 import '../providers/memory/index.ts';
 import '../providers/file/index.ts';

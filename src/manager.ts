@@ -9,7 +9,8 @@ import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
-import { attachSession, connectMiddleware, type ConnectMiddleware } from './http/node.ts';
+import { connectMiddleware, type ConnectMiddleware } from './http/connect.ts';
+import { attachSession } from './http/response-hooks.ts';
 
 /**
  * ClientId is the id a request presented, after signature and format checks. A usable one keeps

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler, type Response } from 'express';
-import type { Server } from 'node:http';
+import { ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManager } from 'sessionkit';
 import { expressSession } from 'sessionkit/express';
@@ -41,34 +41,108 @@ describeAdapterFlow('express', async (manager) => {
   return serve(app);
 });
 
+/** slowManager is a memory Manager whose every write takes 50 ms, so a response sent before its save completes is caught. */
+async function slowManager() {
+  const manager = await createManager({ gcInterval: 0 });
+  const set = manager.store.set.bind(manager.store);
+  const cas = manager.store.compareAndSet?.bind(manager.store);
+  manager.store.set = async (...args) => (await new Promise((r) => setTimeout(r, 50)), set(...args));
+  if (cas) manager.store.compareAndSet = async (...args) => (await new Promise((r) => setTimeout(r, 50)), cas(...args));
+  return manager;
+}
+
+/**
+ * expectLoginVisible serves `mount(app)`, which must route POST `<prefix>/login` (sets uid u9 and
+ * redirects) and GET `<prefix>/me`, and checks five times over that the redirect's target sees the write.
+ */
+async function expectLoginVisible(mount: (app: express.Express, manager: Awaited<ReturnType<typeof createManager>>) => void, prefix = ''): Promise<void> {
+  const manager = await slowManager();
+  const app = express();
+  mount(app, manager);
+  const running = await serve(app);
+  try {
+    const client = new CookieClient(running.base);
+    for (let i = 0; i < 5; i++) {
+      client.cookie = undefined;
+      const login = await client.request(`${prefix}/login`, { method: 'POST' });
+      expect(login.status).to.equal(302);
+      expect(login.headers.getSetCookie()).to.have.length(1);
+      expect(JSON.parse((await client.request(`${prefix}/me`)).body)).to.deep.equal({ uid: 'u9' });
+    }
+  } finally {
+    await running.close();
+    await manager.close();
+  }
+}
+
+/** loginRoutes adds POST /login (sets uid u9, redirects to me) and GET /me to `router`. */
+function loginRoutes(router: express.Router, me = '/me'): void {
+  router.post('/login', (req, res) => {
+    req.session.set('uid', 'u9');
+    res.redirect(me);
+  });
+  router.get('/me', (req, res) => {
+    res.json({ uid: req.session.get('uid') ?? null });
+  });
+}
+
 describe('express adapter', function () {
   it('a write followed by res.redirect is visible to the very next request, even when the store is slow', async function () {
+    await expectLoginVisible((app, manager) => {
+      app.use(expressSession(manager));
+      loginRoutes(app);
+    });
+  });
+
+  it('a write inside a mounted sub-app is saved before its response ends, with its cookie', async function () {
+    await expectLoginVisible((app, manager) => {
+      app.use(expressSession(manager));
+      const sub = express();
+      loginRoutes(sub, '/sub/me');
+      app.use('/sub', sub);
+    }, '/sub');
+  });
+
+  it('a response whose end another middleware wrapped first, around node\'s own end, still ends after the save', async function () {
+    // Such a wrapper, made before the session hooked anything, would call node's end directly.
+    const nodeEnd = ServerResponse.prototype.end;
+    let wrapped = 0;
+    await expectLoginVisible((app, manager) => {
+      app.use((_req, res: ServerResponse, next) => {
+        res.end = function (this: ServerResponse, ...args: unknown[]) {
+          wrapped++;
+          return nodeEnd.apply(this, args as Parameters<ServerResponse['end']>);
+        } as ServerResponse['end'];
+        next();
+      });
+      app.use(expressSession(manager));
+      loginRoutes(app);
+    });
+    expect(wrapped).to.equal(10);
+  });
+
+  it('adds no property to req or res (session, writeHead and end live on the prototypes), and an app without the middleware answers as before', async function () {
     const manager = await createManager({ gcInterval: 0 });
-    // Slow every write, so a response sent before the save completes would be caught.
-    const set = manager.store.set.bind(manager.store);
-    const cas = manager.store.compareAndSet?.bind(manager.store);
-    manager.store.set = async (...args) => (await new Promise((r) => setTimeout(r, 50)), set(...args));
-    if (cas) manager.store.compareAndSet = async (...args) => (await new Promise((r) => setTimeout(r, 50)), cas(...args));
-    const app = express();
-    app.use(expressSession(manager));
-    app.post('/login', (req, res) => {
-      req.session.set('uid', 'u9');
-      res.redirect('/me');
+    const withSession = express();
+    withSession.use(expressSession(manager));
+    const own = (req: express.Request, res: express.Response) => [Object.hasOwn(req, 'session'), Object.hasOwn(res, 'writeHead'), Object.hasOwn(res, 'end')];
+    withSession.get('/own', (req, res) => {
+      req.session.set('seen', true);
+      res.json([...own(req, res), req.session.get('seen')]);
     });
-    app.get('/me', (req, res) => {
-      res.json({ uid: req.session.get('uid') ?? null });
+    const plain = express();
+    plain.get('/own', (req, res) => {
+      res.cookie('plain', '1').json([...own(req, res), (req as { session?: unknown }).session ?? null]);
     });
-    const running = await serve(app);
+    const servers = [await serve(withSession), await serve(plain)];
     try {
-      const client = new CookieClient(running.base);
-      for (let i = 0; i < 5; i++) {
-        client.cookie = undefined;
-        const login = await client.request('/login', { method: 'POST' });
-        expect(login.status).to.equal(302);
-        expect(JSON.parse((await client.request('/me')).body)).to.deep.equal({ uid: 'u9' });
-      }
+      const [sessionReply, plainReply] = await Promise.all(servers.map((s) => new CookieClient(s.base).request('/own')));
+      expect(JSON.parse(sessionReply!.body)).to.deep.equal([false, false, false, true]);
+      expect(sessionReply!.headers.getSetCookie()).to.have.length(1);
+      expect(JSON.parse(plainReply!.body)).to.deep.equal([false, false, false, null]);
+      expect(plainReply!.headers.getSetCookie()).to.deep.equal(['plain=1; Path=/']);
     } finally {
-      await running.close();
+      await Promise.all(servers.map((s) => s.close()));
       await manager.close();
     }
   });
