@@ -329,6 +329,8 @@ function clientOptions(options: RedisOptions): ClientOptions {
     autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: true,
+    // Commands issued in the same tick (many requests' GETs under load) go out in one write.
+    enableAutoPipelining: true,
   };
   if (options.username) client.username = options.username;
   if (options.password) client.password = options.password;
@@ -340,9 +342,10 @@ function createClient(lib: typeof import('ioredis'), options: RedisOptions): Cli
   const base = clientOptions(options);
   let client: Redis | Cluster;
   if (options.mode === 'cluster') {
-    const { db: _db, lazyConnect: _lazy, retryStrategy: _retry, ...redisOptions } = base;
+    const { db: _db, lazyConnect: _lazy, retryStrategy: _retry, enableAutoPipelining, ...redisOptions } = base;
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
+      enableAutoPipelining,
       // While no node is reachable, commands fail at once instead of waiting in a queue.
       enableOfflineQueue: false,
       clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
