@@ -17,7 +17,7 @@ export interface Server {
 /** startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port. */
 export function startServer(variant: string, redisPort: number): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', APP, variant, String(redisPort)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${variant}: no port after 20s`)), 20_000);
@@ -35,6 +35,18 @@ export async function stopServer(server: Server): Promise<void> {
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exited;
+}
+
+/** cpuMicros asks a server child for the CPU time (user + system, µs) its process has used so far. */
+export function cpuMicros(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${server.variant}: no cpu reply after 5s`)), 5000);
+    server.child.once('message', (usage: NodeJS.CpuUsage) => {
+      clearTimeout(timer);
+      resolve(usage.user + usage.system);
+    });
+    server.child.send('cpu');
+  });
 }
 
 async function get(port: number, path: string, cookie?: string): Promise<Response> {

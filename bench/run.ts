@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { counterSum, createSessions, load, startServer, stopServer, type Server } from './http.ts';
+import { counterSum, cpuMicros, createSessions, load, startServer, stopServer, type Server } from './http.ts';
 import { commandsPerRequest, startRedis, stopRedis } from './redis-commands.ts';
 import { fmt, median, table, verdict, type Row } from './report.ts';
 
@@ -82,15 +82,22 @@ async function main(): Promise<void> {
 
     // Throughput: every round runs every variant once per scenario (see roundOrder).
     const samples: Record<string, Record<Scenario, number[]>> = {};
+    const cpuSamples: Record<string, Record<Scenario, number[]>> = {};
     const rwExact: Record<string, { ok: number; sum: number }> = {};
-    for (const v of VARIANTS) samples[v] = { ro: [], rw: [] };
+    for (const v of VARIANTS) {
+      samples[v] = { ro: [], rw: [] };
+      cpuSamples[v] = { ro: [], rw: [] };
+    }
     for (let round = 0; round < rounds; round++) {
       const order = roundOrder(round);
       for (const scenario of SCENARIOS) {
         for (const v of order) {
           const cookies = await createSessions(port(v), CONNECTIONS);
+          const cpuBefore = await cpuMicros(servers.get(v)!);
           const result = await load(port(v), `/${scenario}`, cookies, CONNECTIONS, { duration });
+          const cpu = ((await cpuMicros(servers.get(v)!)) - cpuBefore) / (result.ok + result.non2xx);
           samples[v]![scenario].push(result.rps);
+          cpuSamples[v]![scenario].push(cpu);
           let note = '';
           if (scenario === 'rw' && !v.endsWith('bare')) {
             const sum = await counterSum(port(v), cookies);
@@ -99,12 +106,16 @@ async function main(): Promise<void> {
             acc.sum += sum;
             note = ` counters ${sum} (requests still in flight when the run stopped are in the counters, not in 2xx)`;
           }
-          log(`round ${round + 1} ${scenario} ${v}: ${fmt(result.rps)} req/s (2xx ${result.ok}, non-2xx ${result.non2xx}, errors ${result.errors})${note}`);
+          log(`round ${round + 1} ${scenario} ${v}: ${fmt(result.rps)} req/s, ${fmt(cpu, 1)} µs CPU/request (2xx ${result.ok}, non-2xx ${result.non2xx}, errors ${result.errors})${note}`);
         }
       }
     }
     const rps: Record<string, Record<Scenario, number>> = {};
-    for (const v of VARIANTS) rps[v] = { ro: median(samples[v]!.ro), rw: median(samples[v]!.rw) };
+    const cpuPerRequest: Record<string, Record<Scenario, number>> = {};
+    for (const v of VARIANTS) {
+      rps[v] = { ro: median(samples[v]!.ro), rw: median(samples[v]!.rw) };
+      cpuPerRequest[v] = { ro: median(cpuSamples[v]!.ro), rw: median(cpuSamples[v]!.rw) };
+    }
 
     // Lost updates: 50 connections share 5 sessions and all increment.
     const contended: Record<string, { ok: number; sum: number; lost: number }> = {};
@@ -139,9 +150,14 @@ async function main(): Promise<void> {
     log(`memory: ${JSON.stringify({ skMemory, peerMemory, gc })}`);
 
     // A ratio is the median of the rounds' ratios: each compares two runs made back to back.
+    // cpuRatios are peer ÷ sessionkit, so that above 1 means sessionkit costs less, like `ratios`.
     const ratios: Record<string, number> = {};
+    const cpuRatios: Record<string, number> = {};
     for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
-      for (const s of SCENARIOS) ratios[`${name}_${s}`] = median(samples[sk]![s].map((x, round) => x / samples[peer]![s][round]!));
+      for (const s of SCENARIOS) {
+        ratios[`${name}_${s}`] = median(samples[sk]![s].map((x, round) => x / samples[peer]![s][round]!));
+        cpuRatios[`${name}_${s}`] = median(cpuSamples[peer]![s].map((x, round) => x / cpuSamples[sk]![s][round]!));
+      }
     }
     const lostSk = Object.entries(contended).filter(([v]) => v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
     const lostPeer = Object.entries(contended).filter(([v]) => !v.includes('-sk-')).reduce((n, [, c]) => n + c.lost, 0);
@@ -167,6 +183,19 @@ async function main(): Promise<void> {
       const sk = `${framework}-sk-memory`;
       for (const s of SCENARIOS) {
         rows.push({ figure: `${framework} memory ${s} vs bare (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[bare]![s])} (${bare})`, ratio: fmt(rps[sk]![s] / rps[bare]![s], 2), target: 'ceiling', verdict: '' });
+      }
+    }
+    const cpuText = (v: string, s: Scenario) => `${fmt(cpuPerRequest[v]![s], 1)} µs`;
+    for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
+      for (const s of SCENARIOS) {
+        rows.push({ figure: `${name.replace('_', ' ')} ${s} (server CPU / request)`, sessionkit: cpuText(sk, s), peer: `${cpuText(peer, s)} (${peer})`, ratio: fmt(cpuRatios[`${name}_${s}`]!, 2), target: 'reported', verdict: '' });
+      }
+    }
+    for (const [framework, bare] of Object.entries(CEILINGS)) {
+      const sk = `${framework}-sk-memory`;
+      for (const s of SCENARIOS) {
+        const added = cpuPerRequest[sk]![s] - cpuPerRequest[bare]![s];
+        rows.push({ figure: `${framework} memory ${s} vs bare (server CPU / request)`, sessionkit: `${cpuText(sk, s)} (+${fmt(added, 1)})`, peer: `${cpuText(bare, s)} (${bare})`, ratio: fmt(cpuPerRequest[bare]![s] / cpuPerRequest[sk]![s], 2), target: 'ceiling', verdict: '' });
       }
     }
     const cmd = redisCommands;
@@ -195,6 +224,9 @@ async function main(): Promise<void> {
       ratios,
       rps,
       samples,
+      cpuRatios,
+      cpuMicrosPerRequest: cpuPerRequest,
+      cpuSamples,
       redisCommandsPerRequest: cmd.sessionkit,
       peerRedisCommandsPerRequest: cmd.peer,
       redisCommandNames,
