@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { PoolConnection as PromisePoolConnection, Pool as PromisePool } from 'mysql2/promise';
-import { configError, decodeComponent, parseBoolean, parseDurationMs, parseHostPort, parseInteger, givenTwiceError, shownValue, unknownOptionError } from '../../config/dsn.ts';
+import { configError, decodeComponent, givenTwiceError, parseBoolean, parseDurationMs, parseHostPort, parseInteger, shownValue, unknownOptionError } from '../../config/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../../src/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';

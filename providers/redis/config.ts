@@ -1,12 +1,12 @@
 import {
   configError,
   decodeComponent,
+  givenTwiceError,
   parseBoolean,
   parseDurationMs,
   parseHostPort,
   parseInteger,
   parseKeyValues,
-  givenTwiceError,
   rejectUnknown,
   shownName,
   shownValue,
