@@ -40,11 +40,15 @@ export async function stopServer(server: Server): Promise<void> {
 /** cpuMicros asks a server child for the CPU time (user + system, µs) its process has used so far. */
 export function cpuMicros(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${server.variant}: no cpu reply after 5s`)), 5000);
-    server.child.once('message', (usage: NodeJS.CpuUsage) => {
+    const reply = (usage: NodeJS.CpuUsage) => {
       clearTimeout(timer);
       resolve(usage.user + usage.system);
-    });
+    };
+    const timer = setTimeout(() => {
+      server.child.off('message', reply);
+      reject(new Error(`${server.variant}: no cpu reply after 5s`));
+    }, 5000);
+    server.child.once('message', reply);
     server.child.send('cpu');
   });
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express, { type ErrorRequestHandler, type Response } from 'express';
 import { ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createManager } from 'sessionkit';
+import { createManager, type Manager } from 'sessionkit';
 import { expressSession } from 'sessionkit/express';
 import { closeServer, CookieClient } from 'sessionkit/testing';
 import { describeAdapterFlow, FLOW_ROUTES, type FlowResult, type RunningApp } from './flow.ts';
@@ -55,7 +55,7 @@ async function slowManager() {
  * expectLoginVisible serves `mount(app)`, which must route POST `<prefix>/login` (sets uid u9 and
  * redirects) and GET `<prefix>/me`, and checks five times over that the redirect's target sees the write.
  */
-async function expectLoginVisible(mount: (app: express.Express, manager: Awaited<ReturnType<typeof createManager>>) => void, prefix = ''): Promise<void> {
+async function expectLoginVisible(mount: (app: express.Express, manager: Manager) => void, prefix = ''): Promise<void> {
   const manager = await slowManager();
   const app = express();
   mount(app, manager);
