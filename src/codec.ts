@@ -36,14 +36,21 @@ export interface SessionState {
   user: string | undefined;
   /** indexedUntil is the expiry of this session's entry in its user's index, if filed. */
   indexedUntil?: number;
+  /**
+   * lifetime is this session's own idle lifetime in ms, set by "remember me" (`cookie.maxAge`,
+   * `updateExpiration`); it replaces `maxLifetime` for this session and makes its cookie persistent.
+   */
+  lifetime?: number;
   data: Values;
+  /** flashes are the leveled messages waiting for a request that renders them. */
   flashes: StoredFlash[];
-  keyed: Values;
+  /** keyedFlashes are the keyed flash values (`setFlash`) waiting for a request that reads them. */
+  keyedFlashes: Values;
 }
 
 /** freshState returns an empty state created at `now`. */
 export function freshState(now: number): SessionState {
-  return { created: now, touched: now, user: undefined, data: {}, flashes: [], keyed: {} };
+  return { created: now, touched: now, user: undefined, data: {}, flashes: [], keyedFlashes: {} };
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -55,12 +62,20 @@ export function checkKey(key: unknown): asserts key is string {
   }
 }
 
+/** MAX_DEPTH is how deeply arrays and objects may nest in a session value (and in a stored record). */
+export const MAX_DEPTH = 64;
+
 /**
- * checkValue accepts JSON data only — strings, finite numbers but -0, booleans, null, arrays and plain
- * objects — so every value comes back exactly as it was stored, on every provider. A Date, Map,
- * Buffer, BigInt, undefined, NaN or a cycle is refused with the path of the bad part.
+ * checkValue accepts JSON data only — strings, finite numbers but -0, booleans, null, dense arrays
+ * without named properties, and plain objects, nested at most {@link MAX_DEPTH} deep — so every
+ * value comes back exactly as it was stored, on every provider. Anything else (a Date, Map,
+ * Buffer, BigInt, undefined, NaN, a sparse array, a cycle) is refused with the path of the bad part.
  */
-export function checkValue(value: unknown, path: string, seen: Set<object> = new Set()): void {
+export function checkValue(value: unknown, path: string): void {
+  checkPart(value, path, new Set(), 0);
+}
+
+function checkPart(value: unknown, path: string, seen: Set<object>, depth: number): void {
   const fail = (what: string) => {
     throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: value at ${path} is ${what}; sessions hold JSON data only`);
   };
@@ -75,15 +90,20 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
     case 'object': {
       if (value === null) return;
       if (seen.has(value)) fail('a cycle');
+      if (depth >= MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
       seen.add(value);
       if (Array.isArray(value)) {
-        value.forEach((item, i) => checkValue(item, `${path}[${i}]`, seen));
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) fail(`a sparse array (nothing at [${i}]), which JSON reads back with null there`);
+          checkPart(value[i], `${path}[${i}]`, seen, depth + 1);
+        }
+        if (Object.keys(value).length !== value.length) fail('an array with named properties, which JSON leaves out');
       } else {
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) fail(`a ${value.constructor?.name ?? 'class instance'}`);
         for (const [key, item] of Object.entries(value)) {
           if (FORBIDDEN_KEYS.has(key)) fail(`an object with the key ${JSON.stringify(key)}`);
-          checkValue(item, `${path}.${key}`, seen);
+          checkPart(item, `${path}.${key}`, seen, depth + 1);
         }
       }
       seen.delete(value);
@@ -101,8 +121,9 @@ export function encode(state: SessionState, maxBytes: number): string {
   const doc: Record<string, unknown> = { v: VERSION, c: state.created, t: state.touched, d: state.data };
   if (state.user !== undefined) doc.u = state.user;
   if (state.indexedUntil !== undefined) doc.x = state.indexedUntil;
+  if (state.lifetime !== undefined) doc.l = state.lifetime;
   if (state.flashes.length > 0) doc.f = state.flashes.map((m) => [m.level, m.text, m.id]);
-  if (Object.keys(state.keyed).length > 0) doc.k = state.keyed;
+  if (Object.keys(state.keyedFlashes).length > 0) doc.k = state.keyedFlashes;
   const record = JSON.stringify(doc);
   if (record.length > maxBytes / 3 && Buffer.byteLength(record) > maxBytes) {
     throw new SessionError('ERR_SESSION_TOO_LARGE', `session: session data is ${Buffer.byteLength(record)} bytes, above the limit of ${maxBytes} (maxRecordSize)`);
@@ -124,10 +145,38 @@ function rejectPollution(key: string, value: unknown): unknown {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * nestedTooDeep tells whether JSON `text` nests arrays and objects deeper than {@link MAX_DEPTH}.
+ * Counting the brackets first, with indexOf, settles almost every record at once: one with no
+ * more brackets than the limit cannot nest deeper. Only the rest is walked character by character.
+ */
+function nestedTooDeep(text: string): boolean {
+  let brackets = 0;
+  for (const open of ['{', '[']) {
+    for (let i = text.indexOf(open); i !== -1 && brackets <= MAX_DEPTH; i = text.indexOf(open, i + 1)) brackets++;
+  }
+  if (brackets <= MAX_DEPTH) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      // The envelope object is one level more than the data it holds.
+      if (++depth > MAX_DEPTH + 2) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * decode reads a record written by {@link encode}. Anything else — bad JSON, a wrong shape, a
  * `__proto__`/`constructor` key anywhere — throws `ERR_SESSION_CORRUPT_RECORD`.
  */
 export function decode(record: string): SessionState {
+  // Nesting a tampered record deeply would load, then make every later write overflow the stack.
+  if (nestedTooDeep(record)) throw corrupt(`nested deeper than ${MAX_DEPTH} levels`);
   let doc: unknown;
   try {
     // A reviver slows JSON.parse several times over, so it runs only on text that could spell a
@@ -137,10 +186,11 @@ export function decode(record: string): SessionState {
     throw error instanceof SessionError ? error : corrupt('not JSON');
   }
   if (!isObject(doc) || doc.v !== VERSION) throw corrupt('unknown format');
-  const { c, t, u, x, d, f, k } = doc;
+  const { c, t, u, x, l, d, f, k } = doc;
   if (typeof c !== 'number' || typeof t !== 'number' || !isObject(d)) throw corrupt('missing fields');
   if (u !== undefined && typeof u !== 'string') throw corrupt('bad user');
   if (x !== undefined && typeof x !== 'number') throw corrupt('bad index expiry');
+  if (l !== undefined && !(typeof l === 'number' && l > 0)) throw corrupt('bad lifetime');
   if (k !== undefined && !isObject(k)) throw corrupt('bad keyed flash');
   const flashes: StoredFlash[] = [];
   if (f !== undefined) {
@@ -152,7 +202,8 @@ export function decode(record: string): SessionState {
       flashes.push({ level: item[0], text: item[1], id: item[2] });
     }
   }
-  const state: SessionState = { created: c, touched: t, user: u, data: d, flashes, keyed: k ?? {} };
+  const state: SessionState = { created: c, touched: t, user: u, data: d, flashes, keyedFlashes: k ?? {} };
   if (x !== undefined) state.indexedUntil = x;
+  if (l !== undefined) state.lifetime = l;
   return state;
 }

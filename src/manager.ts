@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decode, freshState, type SessionState } from './codec.ts';
-import { readCookie, serializeCookie, sign, VerifiedCookies, type CookieAttributes } from './cookie.ts';
+import { readCookie, serializeCookie, sign, VerifiedCookies } from './cookie.ts';
 import { SessionError, storeError } from './errors.ts';
 import { generateId, isValidId } from './id.ts';
 import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOptions } from './options.ts';
@@ -9,8 +9,11 @@ import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
-import { connectMiddleware, type ConnectMiddleware } from './http/connect.ts';
-import { attachSession } from './http/response-hooks.ts';
+import { expressSession, type ConnectMiddleware } from './http/express.ts';
+import { startSession } from './http/node.ts';
+
+/** ALL_SESSIONS is what `onDestroy` receives when `destroyAll` removed every session at once. */
+export const ALL_SESSIONS = '*';
 
 /**
  * ClientId is the id a request presented, after signature and format checks. A usable one keeps
@@ -29,7 +32,6 @@ export class Manager implements SessionCore {
   readonly store: Store;
   readonly options: ResolvedOptions;
   readonly providerName: string;
-  readonly #cookie: CookieAttributes;
   readonly #verified: VerifiedCookies;
   /** #rejectKey keys the hash that onRejectedId gets instead of an id; it lives as long as the Manager. */
   readonly #rejectKey = randomBytes(32);
@@ -41,14 +43,6 @@ export class Manager implements SessionCore {
     this.store = store;
     this.options = options;
     this.providerName = providerName;
-    this.#cookie = {
-      path: options.cookiePath,
-      domain: options.domain,
-      secure: options.secure,
-      httpOnly: options.httpOnly,
-      sameSite: options.sameSite,
-      maxAgeMs: options.cookieMaxAgeMs,
-    };
     this.#verified = new VerifiedCookies(options.secrets);
     if (options.gcIntervalMs > 0 && store.gc) {
       this.#timer = setInterval(() => void this.#tick(), options.gcIntervalMs);
@@ -56,9 +50,18 @@ export class Manager implements SessionCore {
     }
   }
 
-  /** newId returns a fresh random id of `idLength` hex characters. */
-  newId(): string {
-    return generateId(this.options.idLength);
+  /**
+   * newId returns a fresh random id of `idLength` hex characters, or one from the `idGenerator`
+   * option (given the request when there is one), checked like every id.
+   */
+  newId(req?: IncomingMessage): string {
+    const { idGenerator, idLength } = this.options;
+    if (idGenerator === undefined) return generateId(idLength);
+    const id = idGenerator(req);
+    if (!isValidId(id, idLength)) {
+      throw new SessionError('ERR_SESSION_CONFIG', `session: idGenerator returned an id that is not ${idLength} lowercase hex characters; ids need at least 128 bits from crypto, e.g. randomBytes(${idLength / 2}).toString('hex')`);
+    }
+    return id;
   }
 
   /** report passes a non-fatal problem to `onError`, which must never throw into a request. */
@@ -74,12 +77,11 @@ export class Manager implements SessionCore {
    * start reads the session of a request (beego's SessionStart): a valid id that the store knows
    * loads that session; anything else — no cookie, a forged, malformed or unknown id — gives a
    * fresh session with a new server-made id, which is stored and sent only once it holds data.
-   * It also arranges for the cookie to be written with the response headers.
+   * Given the response, it makes it carry the session's headers and saves the session before
+   * the response ends (see `startSession` in src/http/node.ts).
    */
-  async start(req: IncomingMessage, res?: ServerResponse): Promise<Session> {
-    const session = await this.load(req);
-    if (res) attachSession(res, session, this);
-    return session;
+  start(req: IncomingMessage, res?: ServerResponse): Promise<Session> {
+    return startSession(this, req, res);
   }
 
   /** load is {@link Manager.start} without touching a response; adapters write headers themselves. */
@@ -95,34 +97,38 @@ export class Manager implements SessionCore {
         const failure = storeError(this.providerName, 'load', error);
         if (this.options.onStoreError === 'fail') throw failure;
         this.report(failure);
-        return this.#fresh(client.presented, now, staleIds, true);
+        return this.#fresh(req, client.presented, now, staleIds, true);
       }
       if (record === undefined) {
         this.#rejected('unknown', client.raw);
       } else {
         const state = this.#readRecord(record, client.id, client.raw, now, staleIds);
         if (state) {
-          return new Session(this, { id: client.id, record, state, clientId: client.id, clientHadCookie: true, resign: client.resign, staleIds, detached: false });
+          return new Session(this, { id: client.id, record, state, clientId: client.id, clientHadCookie: true, resign: client.resign, staleIds, detached: false, request: req });
         }
       }
     }
-    return this.#fresh(client.presented, now, staleIds, false);
+    return this.#fresh(req, client.presented, now, staleIds, false);
   }
 
   /** #fresh makes a new, empty session under a new id; a detached one never touches the store. */
-  #fresh(clientHadCookie: boolean, now: number, staleIds: string[], detached: boolean): Session {
-    return new Session(this, { id: this.newId(), record: undefined, state: freshState(now), clientId: undefined, clientHadCookie, resign: false, staleIds, detached });
+  #fresh(req: IncomingMessage, clientHadCookie: boolean, now: number, staleIds: string[], detached: boolean): Session {
+    return new Session(this, { id: this.newId(req), record: undefined, state: freshState(now), clientId: undefined, clientHadCookie, resign: false, staleIds, detached, request: req });
   }
 
-  /** cookieFor returns the Set-Cookie value carrying `id`, or the clearing cookie when `id` is undefined. */
-  cookieFor(id: string | undefined): string {
+  /**
+   * cookieFor returns the Set-Cookie value carrying `id`, with a Max-Age of `maxAgeMs` (default:
+   * the `cookieLifeTime` option; 0 for a browser-session cookie), or the clearing cookie when `id`
+   * is undefined.
+   */
+  cookieFor(id: string | undefined, maxAgeMs = this.options.cookieMaxAgeMs): string {
     const value = id === undefined ? undefined : this.options.secrets.length > 0 ? sign(id, this.options.secrets[0]!) : id;
-    return serializeCookie(this.options.cookieName, value, this.#cookie);
+    return serializeCookie(this.options.cookieName, value, { ...this.options.cookie, maxAgeMs });
   }
 
-  /** middleware returns connect/Express middleware that sets `req.session` and `res.locals.flash` and saves before the response ends. */
+  /** middleware returns connect/Express middleware that sets `req.session` and `res.locals.flash` and saves before the response ends (see `expressSession`). */
   middleware(): ConnectMiddleware {
-    return connectMiddleware(this);
+    return expressSession(this);
   }
 
   /** count returns the exact number of live sessions; `ERR_SESSION_UNSUPPORTED` when the store cannot count. */
@@ -159,7 +165,10 @@ export class Manager implements SessionCore {
     return destroyUserSessions(this, userId);
   }
 
-  /** destroyAll removes every session of this store (iris DestroyAll); needs `Store.clear`. */
+  /**
+   * destroyAll removes every session of this store (iris DestroyAll) and then calls `onDestroy`
+   * once with {@link ALL_SESSIONS}; needs `Store.clear`.
+   */
   async destroyAll(): Promise<void> {
     if (!this.store.clear) throw this.#unsupported('destroyAll');
     try {
@@ -167,6 +176,7 @@ export class Manager implements SessionCore {
     } catch (error) {
       throw storeError(this.providerName, 'clear', error);
     }
+    this.options.onDestroy?.(ALL_SESSIONS);
   }
 
   /** gc runs one gc pass now; stores with native expiry need none, and then it does nothing. */
@@ -275,7 +285,7 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   try {
     store = await provider.open(resolved.providerConfig, { maxLifetime: resolved.maxLifetimeMs, now: resolved.now });
   } catch (error) {
-    throw error instanceof SessionError ? error : storeError(name, 'open', error);
+    throw storeError(name, 'open', error);
   }
   return new Manager(store, resolved, name);
 }

@@ -14,7 +14,10 @@ export type Op =
   | { kind: 'consumeFlashes'; ids: ReadonlySet<string> }
   | { kind: 'setFlash'; key: string; value: unknown }
   | { kind: 'consumeFlash'; key: string }
-  | { kind: 'bindUser'; user: string | undefined };
+  | { kind: 'bindUser'; user: string | undefined }
+  | { kind: 'lifetime'; ms: number | undefined }
+  /** create stores a session that holds nothing yet, so its cookie goes out on the first visit. */
+  | { kind: 'create' };
 
 /** applyOp applies `op` to `state` in place. */
 export function applyOp(state: SessionState, op: Op): void {
@@ -40,14 +43,20 @@ export function applyOp(state: SessionState, op: Op): void {
       state.flashes = state.flashes.filter((m) => !op.ids.has(m.id));
       break;
     case 'setFlash':
-      state.keyed[op.key] = op.value;
+      state.keyedFlashes[op.key] = op.value;
       break;
     case 'consumeFlash':
-      delete state.keyed[op.key];
+      delete state.keyedFlashes[op.key];
       break;
     case 'bindUser':
       if (state.user !== op.user) state.indexedUntil = undefined;
       state.user = op.user;
+      break;
+    case 'lifetime':
+      if (op.ms === undefined) delete state.lifetime;
+      else state.lifetime = op.ms;
+      break;
+    case 'create':
       break;
   }
 }

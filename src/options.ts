@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { SessionError } from './errors.ts';
 import { checkIdLength } from './id.ts';
 import type { Provider } from './provider.ts';
@@ -76,6 +77,25 @@ export interface ManagerOptions {
    * "suspicious activity" signal. It gets a salted hash of the value, never the value.
    */
   onRejectedId?: (event: RejectedId) => void;
+  /**
+   * saveUninitialized stores a new session and sends its cookie on the first visit, before
+   * anything is written, as beego and macaron do [false: a request that writes nothing stores
+   * nothing]. Turn it on when code keys something (a CSRF token, a cart) on the id of an anonymous
+   * visitor; every anonymous request then costs a store write.
+   */
+  saveUninitialized?: boolean;
+  /**
+   * flashProperty is the name under which a session offers its leveled flash as a property
+   * ["flash"]; `false` offers it under no name. Set another name (e.g. "flashes") when a library
+   * such as connect-flash keeps its own data in `session.flash`; `session.flash` is then data.
+   */
+  flashProperty?: string | false;
+  /**
+   * idGenerator makes the ids of new sessions instead of the built-in generator (iris's
+   * SessionIDGenerator, express-session's genid). Each id must pass the same check as every id:
+   * `idLength` lowercase hex characters (at least 128 bits), or the request fails.
+   */
+  idGenerator?: (req?: IncomingMessage) => string;
   /** now returns epoch ms [Date.now]; tests pass a fake clock. */
   now?: () => number;
 }
@@ -105,6 +125,11 @@ export interface ResolvedOptions {
   onError: (error: Error) => void;
   onDestroy: ((sid: string) => void) | undefined;
   onRejectedId: ((event: RejectedId) => void) | undefined;
+  saveUninitialized: boolean;
+  flashProperty: string | false;
+  idGenerator: ((req?: IncomingMessage) => string) | undefined;
+  /** cookie holds the cookie attributes every session shares. */
+  cookie: { path: string; domain: string | undefined; secure: boolean; httpOnly: boolean; sameSite: SameSite };
   now: () => number;
 }
 
@@ -126,6 +151,8 @@ export const DEFAULTS = {
   maxRecordSize: 1024 * 1024,
   maxRetries: 100,
   onStoreError: 'fail',
+  saveUninitialized: false,
+  flashProperty: 'flash',
 } as const satisfies ManagerOptions;
 
 /** MIN_SECRET_LENGTH is the shortest accepted signing secret, in characters. */
@@ -197,6 +224,12 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     if (!Number.isInteger(value) || value <= 0) throw invalid(`${name} must be a positive whole number, got ${String(value)}`);
     return value;
   };
+  const flashProperty = options.flashProperty ?? DEFAULTS.flashProperty;
+  if (flashProperty !== false && (typeof flashProperty !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(flashProperty))) {
+    throw invalid(`flashProperty must be a property name or false, got ${JSON.stringify(flashProperty)}`);
+  }
+  if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator must be a function returning an id');
+  const httpOnly = options.httpOnly ?? DEFAULTS.httpOnly;
   const cacheControl = options.cacheControl ?? DEFAULTS.cacheControl;
   if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl must be a header value or false');
 
@@ -207,7 +240,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     cookiePath,
     domain,
     secure,
-    httpOnly: options.httpOnly ?? DEFAULTS.httpOnly,
+    httpOnly,
     sameSite,
     cookieMaxAgeMs: seconds('cookieLifeTime', options.cookieLifeTime, DEFAULTS.cookieLifeTime, true)!,
     gcIntervalMs: seconds('gcInterval', options.gcInterval, DEFAULTS.gcInterval, true)!,
@@ -224,6 +257,10 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     onError: options.onError ?? ((error) => console.error(error)),
     onDestroy: options.onDestroy,
     onRejectedId: options.onRejectedId,
+    saveUninitialized: options.saveUninitialized ?? DEFAULTS.saveUninitialized,
+    flashProperty,
+    idGenerator: options.idGenerator,
+    cookie: { path: cookiePath, domain, secure, httpOnly, sameSite },
     now: options.now ?? Date.now,
   };
 }

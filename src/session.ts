@@ -1,33 +1,41 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { checkKey, checkValue, decode, encode, freshState, valueOf, type SessionState, type StoredFlash } from './codec.ts';
+import type { IncomingMessage } from 'node:http';
+import { settle, type Callback } from './callback.ts';
+import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
 import { SessionError, storeError } from './errors.ts';
 import { Flash } from './flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
-import { checkUserId, indexUntil, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
+import { persist, refresh, type Saved } from './save.ts';
+import { SessionCookie } from './session-cookie.ts';
+import { propertyView } from './session-view.ts';
+import { checkUserId, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
 
 /**
- * RawStore is the per-request session interface of the macaron lineage: read and write values,
- * know the id, and release (persist) at the end of the request.
+ * SessionApi is the per-request session interface of the macaron lineage (macaron calls it
+ * RawStore): read and write values, know the id, and release (persist) at the end of the request.
  */
-export interface RawStore<T extends object = Record<string, unknown>> {
+export interface SessionApi<T extends object = Record<string, unknown>> {
   readonly id: string;
   get<K extends keyof T & string>(key: K): T[K] | undefined;
-  set<K extends keyof T & string>(key: K, value: T[K]): void;
-  delete(key: keyof T & string): void;
+  set<K extends keyof T & string>(key: K, value: T[K] | undefined): void;
+  delete(key: keyof T & string): boolean;
   has(key: keyof T & string): boolean;
   keys(): (keyof T & string)[];
   flush(): void;
   release(): Promise<void>;
 }
 
+/** RawStore is macaron's name for {@link SessionApi}, kept for code ported from it. */
+export type RawStore<T extends object = Record<string, unknown>> = SessionApi<T>;
+
 /** SessionCore is what a Session needs from its Manager. */
 export interface SessionCore {
   readonly store: Store;
   readonly options: ResolvedOptions;
   readonly providerName: string;
-  newId(): string;
+  /** newId returns a fresh id, from the configured generator when there is one. */
+  newId(req?: IncomingMessage): string;
   /** report sends a non-fatal problem to `onError`. */
   report(error: Error): void;
 }
@@ -47,15 +55,30 @@ export interface SessionInit {
   staleIds: string[];
   /** detached sessions (outage policy "continue") never touch the store. */
   detached: boolean;
+  /** request is the request the session belongs to, handed to a custom id generator. */
+  request?: IncomingMessage;
 }
 
-/** MAX_HOPS bounds how many regenerations in a row one save follows. */
-const MAX_HOPS = 4;
 /** MAX_ID_ATTEMPTS bounds how many fresh ids one regenerate tries when an id is already in use. */
 const MAX_ID_ATTEMPTS = 3;
 
+/** UNKEYED is where the one flash without a key (flamego's `SetFlash(value)`) is kept. */
+const UNKEYED = '';
+
 /** CookieDecision says what the response should carry for this session. */
-export type CookieDecision = { action: 'none' } | { action: 'set'; id: string } | { action: 'clear' };
+export type CookieDecision = { action: 'none' } | { action: 'set'; id: string; maxAgeMs: number } | { action: 'clear' };
+
+/** SELF reaches the Session behind its property view, for the adapters and the save path. */
+export const SELF = Symbol('sessionkit.session');
+
+/** snapshot is the JSON of a value handed out to the application, to tell later whether it changed. */
+function snapshot(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined; // not JSON any more (a BigInt, a cycle): it will be checked, and refused, on release
+  }
+}
 
 /**
  * Session is the per-request view of one session, written once for every provider and adapter.
@@ -63,23 +86,44 @@ export type CookieDecision = { action: 'none' } | { action: 'set'; id: string } 
  * freshest stored record through `compareAndSet`, so concurrent requests of one session do not
  * lose each other's writes, and a destroyed session is never resurrected. A request that never
  * writes stores nothing and sets no cookie.
+ *
+ * Data is reachable two ways, which mix freely: the `get`/`set` API, and plain properties
+ * (`session.views = 1`, `delete session.cart`) for the libraries written for express-session.
+ * Objects stay live until the request saves: a value passed to `set`, or an object read with `get`
+ * or as a property, is stored as it is at release, and a change made to it in place counts as a
+ * write of its top-level key. What is stored is checked then, whichever way it got there.
  */
-export class Session<T extends object = Record<string, unknown>> implements RawStore<T> {
+export class Session<T extends object = Record<string, unknown>> implements SessionApi<T> {
+  /** Any other name is a data key of the property view. */
+  [key: string]: unknown;
+
   #flash: Flash | undefined;
+  #cookie: SessionCookie | undefined;
   readonly #core: SessionCore;
   #id: string;
   #record: string | undefined;
   #state: SessionState;
   #ops: Op[] = [];
+  /** #handedOut maps each key whose object the application got hold of to that object's JSON then. */
+  #handedOut: Map<string, string | undefined> | undefined;
+  /** #readFlashes keeps the keyed flashes read in this request, which stay readable until it ends. */
+  #readFlashes: Values | undefined;
   #clientId: string | undefined;
-  readonly #clientHadCookie: boolean;
+  /** #clientHasCookie tells whether the client holds a session cookie, valid or not, that a destroy must clear. */
+  #clientHasCookie: boolean;
+  /** #carried tells whether the request came with this session live in the store. */
+  readonly #carried: boolean;
   #resign: boolean;
   #staleIds: string[];
   #destroyed = false;
   #refreshed = false;
+  #touchAsked = false;
+  /** #unstored is set when saving a session that was never stored failed, so it gets no cookie. */
+  #unstored = false;
   /** #forwarded is set when this request's save followed its session to an id regenerated meanwhile. */
   #forwarded = false;
   readonly #detached: boolean;
+  readonly #request: IncomingMessage | undefined;
   /** #releasing is the latest release, which the next release, destroy and regenerate wait for. */
   #releasing: Promise<void> | undefined;
 
@@ -89,13 +133,26 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     this.#record = init.record;
     this.#state = init.state;
     this.#clientId = init.clientId;
-    this.#clientHadCookie = init.clientHadCookie;
+    this.#clientHasCookie = init.clientHadCookie;
+    this.#carried = init.record !== undefined;
     this.#resign = init.resign;
     this.#staleIds = init.staleIds;
     this.#detached = init.detached;
+    this.#request = init.request;
+    if (init.record === undefined && !init.detached && core.options.saveUninitialized) this.#apply({ kind: 'create' });
+    // The constructor hands out the property view, so every holder of a session can use both styles.
+    return propertyView(this, core.options.flashProperty);
   }
 
-  /** flash holds the leveled messages (success, error, info, warning) for templates. */
+  /** [SELF] is this Session, also when reached through its property view. */
+  get [SELF](): Session<T> {
+    return this;
+  }
+
+  /**
+   * flash holds the leveled messages (success, error, info, warning) for templates. On the
+   * property view it can live under another name (the `flashProperty` option).
+   */
   get flash(): Flash {
     // Made on first use: most requests never touch the flash.
     return (this.#flash ??= new Flash({
@@ -110,9 +167,24 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return this.#id;
   }
 
+  /** sessionId is {@link Session.id}, by @fastify/session's name. */
+  get sessionId(): string {
+    return this.#id;
+  }
+
   /** isNew tells whether the session has no stored record yet. */
   get isNew(): boolean {
     return this.#record === undefined;
+  }
+
+  /** populated tells whether the session holds any value (koa-session's name). */
+  get populated(): boolean {
+    return this.len() > 0;
+  }
+
+  /** carried tells whether the request came with a live session, so its response is private to that client. */
+  get carried(): boolean {
+    return this.#carried;
   }
 
   /** userId is the user bound with {@link Session.bindUser}, if any. */
@@ -125,21 +197,75 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return this.#state.created;
   }
 
-  /** get returns the value stored under `key`, or undefined. */
-  get<K extends keyof T & string>(key: K): T[K] | undefined {
-    return valueOf(this.#state.data, key) as T[K] | undefined;
+  /**
+   * lifetime is this session's own idle lifetime in seconds, set by {@link Session.updateExpiration}
+   * or `cookie.maxAge`; undefined while the manager's `maxLifetime` applies.
+   */
+  get lifetime(): number | undefined {
+    const ms = this.#state.lifetime;
+    return ms === undefined ? undefined : ms / 1000;
   }
 
-  /** set stores `value` under `key`. Values are JSON data; anything else throws `ERR_SESSION_INVALID_VALUE`. */
-  set<K extends keyof T & string>(key: K, value: T[K]): void {
+  /**
+   * cookie is the session cookie as express-session shows it; setting `cookie.maxAge` (ms) is
+   * "remember me": this session alone gets a persistent cookie and an idle lifetime that long.
+   */
+  get cookie(): SessionCookie {
+    return (this.#cookie ??= new SessionCookie({
+      cookieMaxAgeMs: () => this.#cookieMaxAgeMs(),
+      expiresAt: () => this.#expiresAt(this.#state, this.#ops.length > 0 ? this.#core.options.now() : this.#state.touched),
+      now: () => this.#core.options.now(),
+      setLifetime: (ms) => this.#apply({ kind: 'lifetime', ms }),
+      attributes: this.#core.options.cookie,
+    }));
+  }
+
+  /** maxAge is koa-session's view of the cookie's lifetime: ms, or "session" for a browser-session cookie. */
+  get maxAge(): number | 'session' {
+    return this.#cookieMaxAgeMs() || 'session';
+  }
+
+  set maxAge(value: number | 'session') {
+    this.cookie.maxAge = value === 'session' ? null : value;
+  }
+
+  /**
+   * updateExpiration gives this session its own idle lifetime of `seconds` (iris's
+   * UpdateExpiration; "remember me") and a persistent cookie of that length; `undefined` returns
+   * it to the manager's `maxLifetime` and cookie. The absolute lifetime still caps it.
+   */
+  updateExpiration(seconds: number | undefined): void {
+    this.cookie.maxAge = seconds === undefined ? null : seconds * 1000;
+  }
+
+  /** get returns the value stored under `key`, or undefined. An object returned is live until the request saves. */
+  get<K extends keyof T & string>(key: K): T[K] | undefined {
+    const value = valueOf(this.#state.data, key);
+    if (typeof value === 'object' && value !== null && !this.#handedOut?.has(key)) {
+      (this.#handedOut ??= new Map()).set(key, snapshot(value));
+    }
+    return value as T[K] | undefined;
+  }
+
+  /**
+   * set stores `value` under `key`; `undefined` deletes the key, as @fastify/session does. Values
+   * are JSON data; anything else throws `ERR_SESSION_INVALID_VALUE` naming the bad part.
+   */
+  set<K extends keyof T & string>(key: K, value: T[K] | undefined): void {
+    if (value === undefined) {
+      this.delete(key);
+      return;
+    }
     checkKey(key);
     checkValue(value, key);
     this.#apply({ kind: 'set', key, value });
   }
 
-  /** delete removes `key`; a missing key is a no-op. */
-  delete(key: keyof T & string): void {
-    if (Object.hasOwn(this.#state.data, key)) this.#apply({ kind: 'delete', key });
+  /** delete removes `key` and tells whether it held a value; a missing key is a no-op. */
+  delete(key: keyof T & string): boolean {
+    if (!Object.hasOwn(this.#state.data, key)) return false;
+    this.#apply({ kind: 'delete', key });
+    return true;
   }
 
   /** has tells whether `key` holds a value. */
@@ -152,15 +278,29 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return Object.keys(this.#state.data) as (keyof T & string)[];
   }
 
+  /** getAll returns a shallow copy of every value, by key (iris's GetAll); objects in it are live, as with `get`. */
+  getAll(): Partial<T> {
+    const all: Record<string, unknown> = {};
+    for (const key of this.keys()) all[key] = this.get(key);
+    return all as Partial<T>;
+  }
+
+  /** len returns how many keys hold values (iris's Len). */
+  len(): number {
+    return this.keys().length;
+  }
+
   /** flush removes every value; the emptied session is persisted on release. */
   flush(): void {
     this.#apply({ kind: 'flush' });
   }
 
-  /** getString returns the value of `key` if it is a string, else `fallback` (default ''). */
+  /**
+   * getString returns the value of `key` as a string: a string as it is, a number or boolean in
+   * its usual text (iris's GetString), anything else or nothing as `fallback` (default '').
+   */
   getString(key: keyof T & string, fallback = ''): string {
-    const value = valueOf(this.#state.data, key);
-    return typeof value === 'string' ? value : fallback;
+    return textOf(valueOf(this.#state.data, key), fallback);
   }
 
   /** getNumber returns the value of `key` if it is a finite number or numeric string, else `fallback` (default 0). */
@@ -189,34 +329,75 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return valueOf(this.#state.data, key) as number;
   }
 
-  /** decrement subtracts `by` (default 1); see {@link Session.increment}. */
+  /** decrement subtracts `by` (default 1), counting a missing key as 0, so it gives `-by`; see {@link Session.increment}. */
   decrement(key: keyof T & string, by = 1): number {
     return this.increment(key, -by);
   }
 
-  /** setFlash stores any JSON value under `key` until a request reads it with {@link Session.getFlash}. */
-  setFlash(key: string, value: unknown): void {
-    checkKey(key);
-    checkValue(value, `flash ${key}`);
+  /**
+   * setFlash stores a flash value, any JSON, until a request reads it: under `key` (iris), or,
+   * given only a value, as the session's one unkeyed flash (flamego's `SetFlash(value)`), which
+   * `getFlash()` without a key returns.
+   */
+  setFlash(key: string, value: unknown): void;
+  setFlash(value: unknown): void;
+  setFlash(...args: [string, unknown] | [unknown]): void {
+    const [key, value] = args.length === 1 ? [UNKEYED, args[0]] : args;
+    if (key !== UNKEYED) checkKey(key);
+    checkValue(value, key === UNKEYED ? 'flash' : `flash ${key}`);
+    this.#readFlashes && delete this.#readFlashes[key];
     this.#apply({ kind: 'setFlash', key, value });
   }
 
-  /** getFlash returns the flash value under `key` and removes it, so it is seen once. */
-  getFlash(key: string): unknown {
-    if (!Object.hasOwn(this.#state.keyed, key)) return undefined;
-    const value = this.#state.keyed[key];
+  /**
+   * getFlash returns the flash value under `key` (or the unkeyed flash) and removes it from the
+   * session, so later requests do not see it; it stays readable until this request ends.
+   */
+  getFlash(key: string = UNKEYED): unknown {
+    if (this.#readFlashes && Object.hasOwn(this.#readFlashes, key)) return this.#readFlashes[key];
+    if (!Object.hasOwn(this.#state.keyedFlashes, key)) return undefined;
+    const value = this.#state.keyedFlashes[key];
+    (this.#readFlashes ??= {})[key] = value;
     this.#apply({ kind: 'consumeFlash', key });
     return value;
   }
 
-  /** peekFlash returns the flash value under `key` without removing it. */
-  peekFlash(key: string): unknown {
-    return valueOf(this.#state.keyed, key);
+  /** getFlashString is {@link Session.getFlash} as a string (see {@link Session.getString}), `fallback` when absent (iris's GetFlashStringDefault). */
+  getFlashString(key: string, fallback = ''): string {
+    return textOf(this.getFlash(key), fallback);
   }
 
-  /** hasFlash tells whether a flash value is waiting under `key`. */
-  hasFlash(key: string): boolean {
-    return Object.hasOwn(this.#state.keyed, key);
+  /** getFlashes returns every keyed flash by key and removes them all, as {@link Session.getFlash} does each. */
+  getFlashes(): Record<string, unknown> {
+    const all: Record<string, unknown> = {};
+    const keys = new Set([...Object.keys(this.#readFlashes ?? {}), ...Object.keys(this.#state.keyedFlashes)]);
+    for (const key of keys) if (key !== UNKEYED) all[key] = this.getFlash(key);
+    return all;
+  }
+
+  /** peekFlash returns the flash value under `key` (or the unkeyed flash) without removing it. */
+  peekFlash(key: string = UNKEYED): unknown {
+    if (this.#readFlashes && Object.hasOwn(this.#readFlashes, key)) return this.#readFlashes[key];
+    return valueOf(this.#state.keyedFlashes, key);
+  }
+
+  /** hasFlash tells whether a flash value is waiting under `key`, or, without a key, whether any keyed or unkeyed flash is. */
+  hasFlash(key?: string): boolean {
+    if (key === undefined) return Object.keys(this.#state.keyedFlashes).length > 0 || Object.keys(this.#readFlashes ?? {}).length > 0;
+    return Object.hasOwn(this.#state.keyedFlashes, key) || (this.#readFlashes !== undefined && Object.hasOwn(this.#readFlashes, key));
+  }
+
+  /** deleteFlash removes the flash value under `key` (or the unkeyed flash) unread. */
+  deleteFlash(key: string = UNKEYED): void {
+    if (this.#readFlashes) delete this.#readFlashes[key];
+    if (Object.hasOwn(this.#state.keyedFlashes, key)) this.#apply({ kind: 'consumeFlash', key });
+  }
+
+  /** clearFlashes removes every flash, keyed and leveled, unread. */
+  clearFlashes(): void {
+    this.#readFlashes = undefined;
+    for (const key of Object.keys(this.#state.keyedFlashes)) this.#apply({ kind: 'consumeFlash', key });
+    if (this.#state.flashes.length > 0) this.#apply({ kind: 'consumeFlashes', ids: new Set(this.#state.flashes.map((m) => m.id)) });
   }
 
   /**
@@ -229,26 +410,49 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   }
 
   /**
-   * regenerate gives the session a new id and keeps its data; the old id stops working at once
-   * and the cookie is re-issued. Call it after login and after any privilege change. Where the
-   * store has an index, the old id forwards for a short grace to the new one, but only for the
-   * saves of requests that had loaded the session before: a new request with the old id gets a
-   * fresh session, and a forwarded request never sends the new id to its client.
+   * regenerate gives the session a new id; the old id stops working at once and the cookie is
+   * re-issued. Call it after login and after any privilege change.
+   *
+   * Without `keep` the data stays (the lineage's regenerate): where the store has an index, the
+   * old id forwards for a short grace to the new one, but only for the saves of requests that had
+   * loaded the session before; a new request with the old id gets a fresh session. With `keep`
+   * (@fastify/session's `regenerate(keysToKeep)`) the old session is destroyed and the new one
+   * starts with only those keys. The session's own lifetime ("remember me") is kept either way.
+   * With a `callback` it is called once, error first; without, a promise is returned.
    */
-  async regenerate(): Promise<void> {
+  regenerate(): Promise<void>;
+  regenerate(keep: readonly string[]): Promise<void>;
+  regenerate(callback: Callback): void;
+  regenerate(keep: readonly string[], callback: Callback): void;
+  regenerate(keepOrCallback?: readonly string[] | Callback, callback?: Callback): Promise<void> | void {
+    if (typeof keepOrCallback === 'function') return settle(this.#regenerate(undefined), keepOrCallback);
+    return settle(this.#regenerate(keepOrCallback), callback);
+  }
+
+  async #regenerate(keep: readonly string[] | undefined): Promise<void> {
+    if (keep !== undefined) return this.#renew(keep);
     await this.#releasing;
     const oldId = this.#id;
-    let newId = this.#core.newId();
+    let newId = this.#core.newId(this.#request);
     if (this.#record !== undefined && !this.#detached) {
       // A fresh id that is already in use is never written over: the session moves to another one.
       for (let attempt = 1; !(await this.#moveTo(oldId, newId)); attempt++) {
         if (attempt >= MAX_ID_ATTEMPTS) {
           throw new SessionError('ERR_SESSION_STORE', `session/${this.#core.providerName}: regenerate found ${attempt} new ids already in use`);
         }
-        newId = this.#core.newId();
+        newId = this.#core.newId(this.#request);
       }
     }
     this.#id = newId;
+  }
+
+  /** #renew ends this session and starts a new one that holds only the `keep` keys and the session's own lifetime. */
+  async #renew(keep: readonly string[]): Promise<void> {
+    const kept = keep.filter((key) => this.has(key as keyof T & string)).map((key) => [key, this.#state.data[key]] as const);
+    const lifetime = this.#state.lifetime;
+    await this.#destroy();
+    for (const [key, value] of kept) this.set(key as keyof T & string, value as T[keyof T & string]);
+    if (lifetime !== undefined) this.#apply({ kind: 'lifetime', ms: lifetime });
   }
 
   /**
@@ -303,17 +507,26 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   /**
    * destroy removes the stored session and expires the cookie. The session then reads as empty;
    * values set afterwards (a "logged out" flash) start a new session with a new id. If the store
-   * call fails, destroy rejects, and release retries it.
+   * call fails, destroy rejects, and release retries it. With a `callback` it is called once,
+   * error first; without, a promise is returned.
    */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void>;
+  destroy(callback: Callback): void;
+  destroy(callback?: Callback): Promise<void> | void {
+    return settle(this.#destroy(), callback);
+  }
+
+  async #destroy(): Promise<void> {
     await this.#releasing;
     const oldId = this.#id;
     const existed = this.#record !== undefined;
     const user = this.#state.user;
-    this.#id = this.#core.newId();
+    this.#id = this.#core.newId(this.#request);
     this.#record = undefined;
     this.#state = freshState(this.#core.options.now());
     this.#ops = [];
+    this.#handedOut = undefined;
+    this.#readFlashes = undefined;
     this.#destroyed = true;
     if (existed) {
       this.#staleIds.push(oldId);
@@ -332,6 +545,47 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     return next;
   }
 
+  /** save is {@link Session.release} by express-session's name, with an optional error-first callback. */
+  save(): Promise<void>;
+  save(callback: Callback): void;
+  save(callback?: Callback): Promise<void> | void {
+    return settle(this.release(), callback);
+  }
+
+  /**
+   * reload reads the session again from the store and drops this request's unsaved changes; a
+   * session the store no longer holds reads as empty. With a `callback` it is called once, error
+   * first; without, a promise is returned.
+   */
+  reload(): Promise<void>;
+  reload(callback: Callback): void;
+  reload(callback?: Callback): Promise<void> | void {
+    return settle(this.#reload(), callback);
+  }
+
+  async #reload(): Promise<void> {
+    await this.#releasing;
+    const { store, options, providerName } = this.#core;
+    let record: string | undefined;
+    if (!this.#detached) {
+      try {
+        record = await store.get(this.#id);
+      } catch (error) {
+        throw storeError(providerName, 'reload', error);
+      }
+    }
+    this.#record = record;
+    this.#state = this.#rebase(record, options.now());
+    this.#ops = [];
+    this.#handedOut = undefined;
+    this.#readFlashes = undefined;
+  }
+
+  /** touch asks for the session's expiry (and a persistent cookie) to be renewed when the request ends, even if nothing changed. */
+  touch(): void {
+    this.#touchAsked = true;
+  }
+
   /**
    * cookieDecision tells what the response must carry: a cookie with the current id when the
    * client does not have it yet (or it must be re-signed or rolled), a clearing cookie after a
@@ -340,17 +594,23 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
    */
   cookieDecision(): CookieDecision {
     if (this.#detached || this.#forwarded) return { action: 'none' };
-    const willExist = this.#record !== undefined || this.#ops.length > 0;
-    if (!willExist) return this.#destroyed && this.#clientHadCookie ? { action: 'clear' } : { action: 'none' };
-    const rolling = this.#core.options.cookieMaxAgeMs > 0 && (this.#ops.length > 0 || this.#refreshDue());
-    if (this.#id !== this.#clientId || this.#resign || rolling) return { action: 'set', id: this.#id };
+    if (!this.#willExist()) return this.#destroyed && this.#clientHasCookie ? { action: 'clear' } : { action: 'none' };
+    const maxAgeMs = this.#cookieMaxAgeMs();
+    const rolling = maxAgeMs > 0 && (this.#ops.length > 0 || this.#refreshDue());
+    if (this.#id !== this.#clientId || this.#resign || rolling) return { action: 'set', id: this.#id, maxAgeMs };
     return { action: 'none' };
   }
 
-  /** markDelivered records that the client now has the current id, so it is not sent twice. */
+  /** markDelivered records that the client now has the current id (or no cookie, after a clear), so it is not sent twice. */
   markDelivered(): void {
     this.#clientId = this.#id;
+    this.#clientHasCookie = this.#willExist();
     this.#resign = false;
+  }
+
+  /** #willExist tells whether the session is stored, or will be at the end of this request. */
+  #willExist(): boolean {
+    return this.#record !== undefined || (this.#ops.length > 0 && !this.#unstored);
   }
 
   #apply(op: Op): void {
@@ -358,11 +618,68 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
     this.#ops.push(op);
   }
 
+  #cookieMaxAgeMs(): number {
+    return this.#state.lifetime ?? this.#core.options.cookieMaxAgeMs;
+  }
+
+  /**
+   * #recordChangesInPlace turns each handed-out object that changed since into a write of its
+   * key, so it merges with concurrent requests like any `set`. Their JSON is taken again, so a
+   * change after this save is seen by the next one.
+   */
+  #recordChangesInPlace(): void {
+    const handedOut = this.#handedOut;
+    if (handedOut === undefined) return;
+    const data = this.#state.data;
+    for (const [key, before] of handedOut) {
+      if (!Object.hasOwn(data, key)) continue;
+      const now = snapshot(data[key]);
+      if (now !== before || now === undefined) {
+        this.#ops.push({ kind: 'set', key, value: data[key] });
+        handedOut.set(key, now);
+      }
+    }
+  }
+
   async #release(): Promise<void> {
     if (this.#detached) return;
     if (this.#staleIds.length > 0) await this.#destroyStale();
-    if (this.#ops.length > 0) await this.#persist();
+    this.#recordChangesInPlace();
+    if (this.#ops.length > 0) await this.#save();
     else if (this.#refreshDue()) await this.#refresh();
+  }
+
+  /**
+   * #save persists the operations recorded so far. Operations recorded while it runs stay for the
+   * next release, and are applied again to the state it returns when that is a fresh one.
+   */
+  async #save(): Promise<void> {
+    const ops = this.#ops;
+    const state = this.#state;
+    this.#ops = [];
+    let saved: Saved;
+    try {
+      saved = await persist(this.#core, {
+        id: this.#id,
+        record: this.#record,
+        state,
+        ops,
+        newId: () => this.#core.newId(this.#request),
+        expiresAt: (s, now) => this.#expiresAt(s, now),
+        rebase: (record, now) => this.#rebase(record, now),
+      });
+    } catch (error) {
+      this.#ops = [...ops, ...this.#ops];
+      if (this.#record === undefined) this.#unstored = true;
+      throw error;
+    }
+    // Destroyed by another request meanwhile: its destroy wins.
+    if (saved.dropped) return;
+    if (saved.forwarded) this.#forwarded = true;
+    this.#id = saved.id;
+    this.#record = saved.record;
+    this.#state = saved.state;
+    if (saved.state !== state) for (const op of this.#ops) applyOp(saved.state, op);
   }
 
   async #destroyStale(): Promise<void> {
@@ -381,26 +698,8 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
 
   #expiresAt(state: SessionState, now: number): number {
     const { maxLifetimeMs, absoluteLifetimeMs } = this.#core.options;
-    const idle = now + maxLifetimeMs;
+    const idle = now + (state.lifetime ?? maxLifetimeMs);
     return absoluteLifetimeMs === undefined ? idle : Math.min(idle, state.created + absoluteLifetimeMs);
-  }
-
-  /**
-   * #fileUser files the session in its user's index before a write that moves its expiry past
-   * the entry's, with room to spare: a session that stays active is re-filed about once per
-   * `maxLifetime`, not on every write. Callers skip it for a session bound to no user, the usual
-   * case, to spare the request an await.
-   */
-  async #fileUser(sid: string, state: SessionState, expiresAt: number): Promise<void> {
-    const { store, providerName } = this.#core;
-    if (state.user === undefined || !store.indexAdd || (state.indexedUntil ?? 0) >= expiresAt) return;
-    const until = indexUntil(this.#core, state.created, expiresAt);
-    try {
-      await store.indexAdd(userKey(state.user), sid, until);
-    } catch (error) {
-      throw storeError(providerName, 'indexAdd', error);
-    }
-    state.indexedUntil = until;
   }
 
   /** #unfileUser takes a destroyed session out of its user's index; a failure only leaves an entry the listing skips. */
@@ -414,114 +713,21 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
   }
 
   #refreshDue(): boolean {
-    return this.#record !== undefined && !this.#refreshed && this.#core.options.now() - this.#state.touched >= this.#core.options.touchIntervalMs;
+    if (this.#record === undefined || this.#refreshed) return false;
+    if (this.#touchAsked) return true;
+    const { now, touchIntervalMs } = this.#core.options;
+    // A session with a short lifetime of its own refreshes at least twice within it.
+    const interval = this.#state.lifetime === undefined ? touchIntervalMs : Math.min(touchIntervalMs, this.#state.lifetime / 2);
+    return now() - this.#state.touched >= interval;
   }
 
   /** #refresh moves the idle expiry of an unchanged session forward, at most once per touchInterval. */
   async #refresh(): Promise<void> {
-    const { store, options, providerName } = this.#core;
-    const now = options.now();
-    const state = { ...this.#state, touched: now };
-    const expiresAt = this.#expiresAt(state, now);
     this.#refreshed = true;
-    if (state.user !== undefined) await this.#fileUser(this.#id, state, expiresAt);
-    try {
-      if (store.compareAndSet) {
-        // Rewriting the record with the new time keeps the throttle honest for the next request;
-        // if another request changed the session meanwhile, its write already moved the expiry.
-        const record = encode(state, options.maxRecordSize);
-        if (await store.compareAndSet(this.#id, this.#record, record, expiresAt)) {
-          this.#record = record;
-          this.#state = state;
-        }
-      } else if (store.touch) {
-        await store.touch(this.#id, expiresAt);
-      } else {
-        await store.set(this.#id, this.#record!, expiresAt);
-      }
-    } catch (error) {
-      throw storeError(providerName, 'refresh', error);
-    }
-  }
-
-  /**
-   * #persist replays this request's operations onto the stored record. The first attempt uses the
-   * record read at the start of the request, so an uncontended write costs one conditional write.
-   */
-  async #persist(): Promise<void> {
-    const { store, options, providerName } = this.#core;
-    const ops = this.#ops;
-    let base = this.#record;
-    const existed = base !== undefined;
-    let state = this.#state;
-    let hops = 0;
-    for (let attempt = 0; ; attempt++) {
-      const now = options.now();
-      if (attempt > 0) {
-        try {
-          base = await store.get(this.#id);
-        } catch (error) {
-          throw storeError(providerName, 'get', error);
-        }
-        if (base === undefined && existed) {
-          const movedTo = hops < MAX_HOPS ? await this.#movedTo(this.#id) : undefined;
-          if (movedTo !== undefined) {
-            // Regenerated by another request meanwhile: land these writes under the new id.
-            this.#id = movedTo;
-            this.#forwarded = true;
-            hops++;
-            attempt--;
-            continue;
-          }
-          // Destroyed (or expired) by another request meanwhile: its destroy wins.
-          this.#ops = [];
-          return;
-        }
-        state = this.#rebase(base, now);
-        for (const op of ops) applyOp(state, op);
-      }
-      state.touched = now;
-      const expiresAt = this.#expiresAt(state, now);
-      if (state.user !== undefined) await this.#fileUser(this.#id, state, expiresAt);
-      const record = encode(state, options.maxRecordSize);
-      let written: boolean;
-      try {
-        if (store.compareAndSet) {
-          written = await store.compareAndSet(this.#id, base, record, expiresAt);
-        } else {
-          await store.set(this.#id, record, expiresAt);
-          written = true;
-        }
-      } catch (error) {
-        throw storeError(providerName, 'save', error);
-      }
-      if (written) {
-        this.#record = record;
-        this.#state = state;
-        this.#ops = [];
-        return;
-      }
-      if (!existed) {
-        // A new id that is already taken: never write into someone else's session.
-        this.#id = this.#core.newId();
-        if (attempt < options.maxRetries) continue;
-      }
-      if (attempt >= options.maxRetries) {
-        throw new SessionError('ERR_SESSION_CONTENDED', `session: save gave up after ${attempt + 1} conflicting attempts (maxRetries)`);
-      }
-      // Jittered backoff spreads the retries of requests that keep colliding.
-      await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
-    }
-  }
-
-  /** #movedTo returns the id `sid` was regenerated to within the grace, if the store keeps an index. */
-  async #movedTo(sid: string): Promise<string | undefined> {
-    const { store, providerName } = this.#core;
-    if (!store.indexList) return undefined;
-    try {
-      return (await store.indexList(movedKey(sid)))[0];
-    } catch (error) {
-      throw storeError(providerName, 'indexList', error);
+    const refreshed = await refresh(this.#core, this.#id, this.#record!, this.#state, (state, now) => this.#expiresAt(state, now));
+    if (refreshed !== undefined) {
+      this.#record = refreshed.record;
+      this.#state = refreshed.state;
     }
   }
 
@@ -534,4 +740,11 @@ export class Session<T extends object = Record<string, unknown>> implements RawS
       return freshState(now);
     }
   }
+}
+
+/** textOf is a value as text: a string as it is, a finite number or a boolean in its usual text, else `fallback`. */
+function textOf(value: unknown, fallback: string): string {
+  if (typeof value === 'string') return value;
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+  return fallback;
 }

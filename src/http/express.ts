@@ -1,15 +1,48 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FlashView } from '../flash.ts';
 import type { Manager } from '../manager.ts';
-import type { SessionData, TypedSession } from './express-types.ts';
+import type { SessionData, TypedSession } from '../session-data.ts';
+import { attachResponse, setRequestSession } from './express-fast-path.ts';
+import { exposeFlash } from './flash-locals.ts';
+import { saveBeforeEnd } from './hold-end.ts';
 
 export type { SessionData, TypedSession };
 
+declare global {
+  // Express keeps its request and locals types in this global namespace.
+  namespace Express {
+    interface Request {
+      session: TypedSession;
+      /** sessionID is the session's id, express-session's name for `req.session.id`. */
+      sessionID: string;
+    }
+    interface Locals {
+      flash: FlashView;
+    }
+  }
+}
+
+/** ConnectMiddleware is a connect/Express middleware function. */
+export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
 /**
- * expressSession is `manager.middleware()` typed for Express: it sets `req.session` (typed from
- * {@link SessionData}) and `res.locals.flash` (read lazily, so only a rendering request consumes
- * the messages), and holds back the end of the response until the session is saved, so the
- * next request sees the writes even after `res.redirect`. Store errors go to `next(err)`.
+ * expressSession returns connect/Express middleware (what `manager.middleware()` returns) that
+ * loads the session into `req.session` (with `req.sessionID`, express-session's name for its id),
+ * exposes the flash view as `res.locals.flash` (read lazily: only a rendering request consumes
+ * the messages), and holds back the end of the response until the session is saved, so the next
+ * request sees the writes even after `res.redirect`. Store errors go to `next(err)`. A request
+ * that already has a session (the middleware mounted twice) keeps it.
  */
-export function expressSession(manager: Manager): RequestHandler {
-  return manager.middleware();
+export function expressSession(manager: Manager): ConnectMiddleware {
+  return (req, res, next) => {
+    if ((req as { session?: unknown }).session !== undefined) return next();
+    manager.load(req).then((loaded) => {
+      const session = attachResponse(res, loaded, manager);
+      setRequestSession(req, session);
+      const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
+      exposeFlash((withLocals.locals ??= {}), session);
+      saveBeforeEnd(res, next);
+      next();
+    }, next);
+  };
 }

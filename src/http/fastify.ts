@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionError } from '../errors.ts';
 import type { Manager } from '../manager.ts';
-import type { Session } from '../session.ts';
-import type { SessionData, TypedSession } from './express-types.ts';
-import { exposeFlash, saveSession } from './shared.ts';
+import type { SessionData, TypedSession } from '../session-data.ts';
+import { exposeFlash } from './flash-locals.ts';
+import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
 
 export type { SessionData, TypedSession };
 
@@ -22,7 +22,16 @@ export interface FastifySessionOptions {
 
 // Sessions still to be saved, by request. onSend takes the entry out before saving, because an
 // error raised while saving is sent through onSend again, and that pass must not retry the save.
-const unsaved = new WeakMap<FastifyRequest, Session>();
+const unsaved = new WeakMap<FastifyRequest, AnySession>();
+
+/** replyWriter is the header writer of a Fastify reply; Fastify adds each Set-Cookie given to it. */
+function replyWriter(reply: FastifyReply): HeaderWriter {
+  return {
+    get: (name) => reply.getHeader(name),
+    set: (name, value) => void reply.header(name, value),
+    appendCookie: (value) => void reply.header('set-cookie', value),
+  };
+}
 
 async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
   const { manager } = options;
@@ -48,7 +57,7 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
     const session = unsaved.get(request);
     if (!session) return payload;
     unsaved.delete(request);
-    for (const [name, value] of await saveSession(session, manager)) reply.header(name, value);
+    await finishSession(session, manager, replyWriter(reply));
     return payload;
   });
 }
@@ -56,7 +65,9 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
 /**
  * fastifySession is a Fastify plugin (fastify-plugin conventions: not encapsulated, named
  * "sessionkit", for fastify 5.x) registered with `app.register(fastifySession, { manager })`.
- * It loads the session into `request.session` in an onRequest hook, exposes the flash view as
+ * It loads the session into `request.session` in an onRequest hook (with @fastify/session's
+ * methods: `get`, `set` where `undefined` deletes, `regenerate(keysToKeep)`, `save`, `reload`,
+ * `destroy`, `touch`, `cookie`, `sessionId`, and data as plain properties), exposes the flash view as
  * `reply.locals.flash` for @fastify/view templates (read lazily: only a rendering request
  * consumes the messages), and in onSend saves the session and then adds its cookie to any
  * Set-Cookie already on the reply. Store errors go to Fastify's error handler (500 by default);

@@ -1,14 +1,16 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { SessionError } from '../errors.ts';
 import type { FlashView } from '../flash.ts';
 import type { Manager } from '../manager.ts';
-import type { SessionData, TypedSession } from './express-types.ts';
-import { exposeFlash, saveSession } from './shared.ts';
+import type { SessionData, TypedSession } from '../session-data.ts';
+import { exposeFlash } from './flash-locals.ts';
+import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
 
 export type { SessionData, TypedSession };
 
 declare module 'koa' {
   interface DefaultContext {
-    /** session is the request's session, set by {@link koaSession}. */
+    /** session is the request's session, set by {@link koaSession}; assign null to destroy it. */
     session: TypedSession;
   }
   interface DefaultState {
@@ -17,27 +19,92 @@ declare module 'koa' {
   }
 }
 
+/** Slot is what `ctx.session` reads and what its assignment changes. */
+interface Slot {
+  session: AnySession;
+  /** pending is the destroy that `ctx.session = null` started, awaited before the save. */
+  pending?: Promise<void>;
+}
+
+const slots = new WeakMap<object, Slot>();
+const servesContexts = new WeakMap<object, boolean>();
+
 /**
- * koaSession returns Koa middleware that loads the session into `ctx.session` and exposes the
- * flash view as `ctx.state.flash` (read lazily: only a request that renders it consumes the
- * messages). After the downstream middleware has finished it saves the session and sets the
- * cookie with `ctx.append`, before Koa writes the response — so a redirect's target always sees
- * the writes. A store error while loading or saving is thrown into Koa's error path (500 by
- * default); when a downstream middleware throws, nothing is saved and Koa's error response
- * carries no session cookie.
+ * assign is `ctx.session = value`, as koa-session defines it: null destroys the session, an
+ * object replaces its data with the object's keys.
+ */
+function assign(slot: Slot, value: unknown): void {
+  if (value === null || value === undefined) {
+    slot.pending = slot.session.destroy();
+    slot.pending.catch(() => undefined); // awaited, and so reported, when the request ends
+  } else if (typeof value === 'object' && value !== slot.session) {
+    slot.session.flush();
+    for (const [key, item] of Object.entries(value)) slot.session.set(key, item);
+  } else if (value !== slot.session) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', 'session/koa: ctx.session can be assigned null (destroy) or an object of values only');
+  }
+}
+
+/**
+ * setContextSession makes `ctx.session` read the request's session, through accessors defined
+ * once on the app's context prototype (so a context gets no property of its own), or as a plain
+ * property when that prototype already has a `session` of another middleware's making.
+ */
+function setContextSession(ctx: Context, slot: Slot): void {
+  const proto: object = Object.getPrototypeOf(ctx);
+  let serves = servesContexts.get(proto);
+  if (serves === undefined) {
+    serves = !('session' in proto);
+    if (serves) {
+      Object.defineProperty(proto, 'session', {
+        configurable: true,
+        get(this: object) {
+          return slots.get(this)?.session;
+        },
+        set(this: object, value: unknown) {
+          const current = slots.get(this);
+          if (current === undefined) throw new SessionError('ERR_SESSION_INVALID_VALUE', 'session/koa: ctx.session is set by koaSession(manager)');
+          assign(current, value);
+        },
+      });
+    }
+    servesContexts.set(proto, serves);
+  }
+  slots.set(ctx, slot);
+  if (!serves) (ctx as { session?: AnySession }).session = slot.session;
+}
+
+/** koaWriter is the header writer of a Koa context; Koa keeps the headers on node's response. */
+function koaWriter(ctx: Context): HeaderWriter {
+  return {
+    get: (name) => ctx.res.getHeader(name),
+    set: (name, value) => ctx.set(name, value),
+    appendCookie: (value) => ctx.append('Set-Cookie', value),
+  };
+}
+
+/**
+ * koaSession returns Koa middleware that loads the session into `ctx.session` (koa-session's
+ * shape: properties, `save`, `regenerate`, `maxAge`; `ctx.session = null` destroys it) and
+ * exposes the flash view as `ctx.state.flash` (read lazily: only a request that renders it
+ * consumes the messages). After the downstream middleware has finished it saves the session and
+ * then sets the cookie, before Koa writes the response — so a redirect's target always sees the
+ * writes. A store error while loading or saving is thrown into Koa's error path (500 by default);
+ * when a downstream middleware throws, nothing is saved and Koa's error response carries no
+ * session cookie.
  */
 export function koaSession(manager: Manager): Middleware {
   return async (ctx, next) => {
-    const session = await manager.load(ctx.req);
-    // The session is typed by the application's SessionData, which this module cannot see.
-    ctx.session = session as unknown as TypedSession;
-    exposeFlash(ctx.state, session);
+    const slot: Slot = { session: await manager.load(ctx.req) };
+    setContextSession(ctx, slot);
+    exposeFlash(ctx.state, slot.session);
     await next();
-    const headers = await saveSession(session, manager);
-    if (ctx.headerSent) return; // ctx.respond = false or a handler wrote ctx.res itself
-    for (const [name, value] of headers) {
-      if (name === 'set-cookie') ctx.append('Set-Cookie', value);
-      else ctx.set(name, value);
+    await slot.pending;
+    if (ctx.headerSent) {
+      // ctx.respond = false, or a handler wrote ctx.res itself: save, with no headers left to write.
+      await slot.session.release();
+      return;
     }
+    await finishSession(slot.session, manager, koaWriter(ctx));
   };
 }

@@ -3,13 +3,14 @@ import { decode, encode, freshState, checkValue } from '../../src/codec.ts';
 import { SessionError } from 'sessionkit';
 
 describe('codec', function () {
-  it('encode then decode gives back data, flashes, keyed flashes and the bound user', function () {
+  it('encode then decode gives back data, flashes, keyed flashes, the lifetime and the bound user', function () {
     const state = freshState(1000);
     state.data.name = 'Zoë';
     state.data.nested = { a: [1, 2, { b: null }] };
     state.flashes.push({ level: 'info', text: 'hi', id: 'x1' });
-    state.keyed.form = { field: 'email' };
+    state.keyedFlashes.form = { field: 'email' };
     state.user = 'u1';
+    state.lifetime = 30 * 86_400_000;
     const back = decode(encode(state, 1 << 20));
     expect(back).to.deep.equal(state);
   });

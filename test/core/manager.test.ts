@@ -76,7 +76,7 @@ describe('Manager options and lifecycle', function () {
     const rotated = await createManager({ provider: { open: async () => provider.store! }, secret: [secret, oldSecret] });
     const loaded = await rotated.load(fakeRequest(oldCookie));
     expect(loaded.get('k')).to.equal('v');
-    expect(loaded.cookieDecision()).to.deep.equal({ action: 'set', id: session.id });
+    expect(loaded.cookieDecision()).to.deep.equal({ action: 'set', id: session.id, maxAgeMs: 0 });
 
     for (const bad of [`sid=${session.id}`, oldCookie + 'x', oldCookie.slice(0, -2), `sid=${session.id}.${'A'.repeat(43)}`]) {
       expect((await rotated.load(fakeRequest(bad))).isNew, bad).to.equal(true);

@@ -187,7 +187,7 @@ describe('Session and Manager', function () {
     expect(first.get('owner')).to.equal('first');
   });
 
-  it('typed getters return stored values of their type and defaults otherwise', async function () {
+  it('typed getters convert what they can (a number or boolean reads as its text) and give the default otherwise', async function () {
     const session = await manager.load(fakeRequest());
     session.set('s', 'text');
     session.set('n', 42);
@@ -195,7 +195,11 @@ describe('Session and Manager', function () {
     session.set('b', true);
     session.set('bs', 'false');
     expect(session.getString('s')).to.equal('text');
-    expect(session.getString('n', 'dflt')).to.equal('dflt');
+    expect(session.getString('n', 'dflt')).to.equal('42');
+    expect(session.getString('b')).to.equal('true');
+    session.set('o', { a: 1 });
+    expect(session.getString('o', 'dflt')).to.equal('dflt');
+    expect(session.getString('missing', 'dflt')).to.equal('dflt');
     expect(session.getNumber('n')).to.equal(42);
     expect(session.getNumber('ns')).to.equal(7);
     expect(session.getNumber('s', -1)).to.equal(-1);
@@ -205,6 +209,7 @@ describe('Session and Manager', function () {
     expect(session.increment('count')).to.equal(1);
     expect(session.increment('count', 5)).to.equal(6);
     expect(session.decrement('count', 2)).to.equal(4);
+    expect(session.decrement('fresh', 3), 'a missing key counts from 0').to.equal(-3);
   });
 
   it('flush and deleting the last key are persisted', async function () {
@@ -220,7 +225,7 @@ describe('Session and Manager', function () {
     expect((await manager.load(fakeRequest(cookieOf(id2)))).has('only')).to.equal(false);
   });
 
-  it('keyed flash values are read once; peek does not consume', async function () {
+  it('a keyed flash read with getFlash stays readable for the rest of that request and is gone from the next; peek does not consume', async function () {
     const session = await manager.load(fakeRequest());
     session.setFlash('form', { email: 'bad' });
     await session.release();
@@ -228,7 +233,8 @@ describe('Session and Manager', function () {
     expect(next.hasFlash('form')).to.equal(true);
     expect(next.peekFlash('form')).to.deep.equal({ email: 'bad' });
     expect(next.getFlash('form')).to.deep.equal({ email: 'bad' });
-    expect(next.getFlash('form')).to.equal(undefined);
+    expect(next.getFlash('form')).to.deep.equal({ email: 'bad' });
+    expect(next.hasFlash('form')).to.equal(true);
     await next.release();
     expect((await manager.load(fakeRequest(cookieOf(session.id)))).hasFlash('form')).to.equal(false);
   });

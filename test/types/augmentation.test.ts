@@ -29,7 +29,7 @@ function assertType<T extends true>(): T | undefined {
   return undefined;
 }
 
-assertType<Equal<TypedSession, Session<{ uid: string; visits: number }>>>();
+assertType<Equal<TypedSession, Session<{ uid: string; visits: number }> & Partial<{ uid: string; visits: number }>>>();
 
 declare const req: Request;
 const fromExpress: string | undefined = req.session.get('uid');
@@ -38,6 +38,11 @@ assertType<Equal<ReturnType<typeof req.session.get<'uid'>>, string | undefined>>
 req.session.get('nope');
 // @ts-expect-error a value of the wrong type
 req.session.set('visits', 'many');
+const asProperty: string | undefined = req.session.uid;
+req.session.visits = (req.session.visits ?? 0) + 1;
+// @ts-expect-error a property of the wrong type
+req.session.uid = 42;
+const id: string = req.sessionID;
 
 declare const koa: Koa;
 koa.use(async (ctx) => {
@@ -60,7 +65,7 @@ fastify.get('/', async (request) => {
   return fromFastify;
 });
 
-export { fromExpress };
+export { fromExpress, asProperty, id };
 `;
 
 interface Compiled {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectMiddleware } from '../../http/connect.ts';
+import type { ConnectMiddleware } from '../../http/express.ts';
 import type { ManagerOptions } from '../../options.ts';
 import { ManagerHarness } from './harness.ts';
 import { hostileInputTests } from './hostile-input.ts';

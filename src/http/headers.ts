@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+import type { Manager } from '../manager.ts';
+import type { Session } from '../session.ts';
+
+/** AnySession is a Session of any declared shape; the header logic does not read its values. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySession = Session<any>;
+
+/** HeaderValue is a header value as node and the frameworks hold it. */
+export type HeaderValue = string | number | readonly string[];
+
+/**
+ * HeaderWriter is how {@link writeSessionHeaders} reaches one framework's response: read a header
+ * already set, set one, and add a Set-Cookie beside those already there. Each adapter writes one.
+ */
+export interface HeaderWriter {
+  get(name: string): HeaderValue | undefined;
+  set(name: string, value: string): void;
+  appendCookie(value: string): void;
+}
+
+/** SessionHeaders are the headers a session adds to a response, as name → value pairs. */
+export type SessionHeaders = [name: string, value: string][];
+
+/**
+ * sessionHeaders returns the headers a response must carry for `session` now and marks the
+ * cookie delivered, so asking again returns none of it:
+ * - the cookie (and the id header) when the client lacks the current id, must get it re-signed or
+ *   rolled, or must drop it after a destroy;
+ * - `Cache-Control` (the manager's `cacheControl`, "no-store" by default) and `Vary: Cookie` when
+ *   the response is the client's own: it sets the cookie, or the request carried a live session.
+ *   On a response that sets the cookie the manager's value replaces the handler's, since a shared
+ *   cache must never hand one client's cookie to another; otherwise a handler's own Cache-Control
+ *   is kept. `current` reads the headers already set, to keep theirs and not repeat `Vary`.
+ */
+export function sessionHeaders(session: AnySession, manager: Manager, current: (name: string) => HeaderValue | undefined = () => undefined): SessionHeaders {
+  const headers: SessionHeaders = [];
+  const decision = session.cookieDecision();
+  if (decision.action !== 'none') {
+    session.markDelivered();
+    const id = decision.action === 'set' ? decision.id : undefined;
+    headers.push(['set-cookie', manager.cookieFor(id, decision.action === 'set' ? decision.maxAgeMs : undefined)]);
+    const { idHeader } = manager.options;
+    if (idHeader !== undefined && id !== undefined) headers.push([idHeader, id]);
+  } else if (!session.carried) {
+    return headers;
+  }
+  const { cacheControl } = manager.options;
+  if (cacheControl !== false && (decision.action !== 'none' || current('cache-control') === undefined)) headers.push(['cache-control', cacheControl]);
+  const vary = current('vary');
+  if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary === undefined ? '' : String(vary))) headers.push(['vary', vary === undefined || vary === '' ? 'Cookie' : `${String(vary)}, Cookie`]);
+  return headers;
+}
+
+/** writeSessionHeaders writes {@link sessionHeaders} through an adapter's {@link HeaderWriter}. */
+export function writeSessionHeaders(session: AnySession, manager: Manager, writer: HeaderWriter): void {
+  for (const [name, value] of sessionHeaders(session, manager, (header) => writer.get(header))) {
+    if (name === 'set-cookie') writer.appendCookie(value);
+    else writer.set(name, value);
+  }
+}
+
+/**
+ * finishSession is the rule every adapter keeps at the end of a request: save first, then write
+ * the headers. A save may change the id (a taken new id, a regenerate followed) or fail, and a
+ * failed save must not hand out a cookie for a session that was never stored.
+ */
+export async function finishSession(session: AnySession, manager: Manager, writer: HeaderWriter): Promise<void> {
+  await session.release();
+  writeSessionHeaders(session, manager, writer);
+}
+
+/** appendSetCookie adds `value` to the Set-Cookie header already on `res`, keeping what is there. */
+export function appendSetCookie(res: ServerResponse, value: HeaderValue): void {
+  const existing = res.getHeader('set-cookie');
+  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('set-cookie', [...before, ...(Array.isArray(value) ? value : [String(value)])]);
+}
+
+/** nodeWriter is the {@link HeaderWriter} of a node response. */
+export function nodeWriter(res: ServerResponse): HeaderWriter {
+  return {
+    get: (name) => res.getHeader(name),
+    set: (name, value) => res.setHeader(name, value),
+    appendCookie: (value) => appendSetCookie(res, value),
+  };
+}
+
+/** applyHeaders writes {@link sessionHeaders} onto a node response that has not sent its headers yet. */
+export function applyHeaders(res: ServerResponse, session: AnySession, manager: Manager): void {
+  if (!res.headersSent) writeSessionHeaders(session, manager, nodeWriter(res));
+}

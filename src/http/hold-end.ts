@@ -1,0 +1,125 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Manager } from '../manager.ts';
+import { appendSetCookie, applyHeaders, finishSession, nodeWriter, sessionHeaders, type AnySession } from './headers.ts';
+
+/**
+ * A node response gets its session headers however the handler writes it, and does not end
+ * before its session is saved: writeHead adds the headers (node also calls writeHead implicitly
+ * on the first write or end), and end waits for the save. This file holds that logic once, for
+ * hooks on the response itself; express-fast-path.ts serves Express's responses with the same
+ * logic from their shared prototype.
+ */
+
+/**
+ * Hook is what the writeHead and end hooks of one response act on: the session, and, once
+ * {@link saveBeforeEnd} asked for it, how a failed save is reported (`saveError`).
+ */
+export interface Hook {
+  session: AnySession;
+  manager: Manager;
+  saveError?: (error: Error) => void;
+  ending: boolean;
+  /** own: the hooks are properties of the response itself, not of a framework's shared prototype. */
+  own: boolean;
+}
+
+/** hooks holds the hooked responses; a response hooked once keeps its first session. */
+export const hooks = new WeakMap<ServerResponse, Hook>();
+
+type WriteHead = ServerResponse['writeHead'];
+type End = ServerResponse['end'];
+
+/**
+ * writeHeadFor adds the session headers of `hook` to a writeHead call. Headers passed to writeHead
+ * itself, as an object or a raw list (flat `[name, value, …]` or `[[name, value], …]` pairs, both
+ * of which node accepts), are kept: cookies beside the session cookie, and a Cache-Control or Vary
+ * given there counts as already set.
+ */
+export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHead, args: unknown[]): ServerResponse {
+  const index = typeof args[1] === 'string' ? 2 : 1;
+  const given = args[index];
+  if (Array.isArray(given)) {
+    // Added in the list's own shape: node reads a list of pairs only if every entry is a pair.
+    const pairs: unknown[][] = Array.isArray(given[0]) ? given : [];
+    if (pairs !== given) for (let i = 0; i + 1 < given.length; i += 2) pairs.push([given[i], given[i + 1]]);
+    const current = (name: string) => (pairs.find(([key]) => String(key).toLowerCase() === name)?.[1] as string | undefined) ?? res.getHeader(name);
+    const headers = sessionHeaders(hook.session, hook.manager, current);
+    args[index] = Array.isArray(given[0]) ? [...given, ...headers] : [...given, ...headers.flat()];
+  } else {
+    if (given && typeof given === 'object') {
+      const rest: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(given as OutgoingHttpHeaders)) {
+        if (value === undefined) continue;
+        if (name.toLowerCase() === 'set-cookie') appendSetCookie(res, value);
+        else res.setHeader(name, value);
+      }
+      args[index] = rest;
+    }
+    applyHeaders(res, hook.session, hook.manager);
+  }
+  return writeHead.apply(res, args as Parameters<WriteHead>);
+}
+
+/**
+ * endFor holds back an end call until the session is saved; later calls are ignored until the
+ * first completes. A failed save goes to `saveError` (the framework's error path) while the
+ * headers are still unsent; once they are sent, it is reported and the response ends.
+ */
+export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[]): ServerResponse {
+  const saveError = hook.saveError;
+  if (saveError === undefined) return end.apply(res, args as Parameters<End>);
+  if (hook.ending) return res;
+  hook.ending = true;
+  const writer = res.headersSent ? undefined : nodeWriter(res);
+  (writer ? finishSession(hook.session, hook.manager, writer) : hook.session.release()).then(
+    () => {
+      hook.saveError = undefined;
+      end.apply(res, args as Parameters<End>);
+    },
+    (error: Error) => {
+      hook.saveError = undefined;
+      if (res.headersSent) {
+        hook.manager.report(error);
+        end.apply(res, args as Parameters<End>);
+      } else {
+        saveError(error);
+      }
+    },
+  );
+  return res;
+}
+
+/** hookOwn gives `res` a writeHead and an end of its own that act for `hook`. */
+export function hookOwn(res: ServerResponse, hook: Hook): void {
+  const writeHead = res.writeHead;
+  const end = res.end;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    return writeHeadFor(this, hook, writeHead, args);
+  } as WriteHead;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    return endFor(this, hook, end, args);
+  } as End;
+}
+
+/**
+ * attachSession makes the response carry the session's headers however the handler writes it,
+ * with hooks of its own. A response already attached keeps its first session, which is returned.
+ */
+export function attachSession(res: ServerResponse, session: AnySession, manager: Manager): AnySession {
+  const attached = hooks.get(res);
+  if (attached !== undefined) return attached.session;
+  const hook: Hook = { session, manager, ending: false, own: true };
+  hooks.set(res, hook);
+  hookOwn(res, hook);
+  return session;
+}
+
+/**
+ * saveBeforeEnd holds back the end of an attached response until the session is saved, so the
+ * next request of the same client always sees this request's writes — also after a redirect.
+ * A save failure goes to `onError` while the headers are still unsent.
+ */
+export function saveBeforeEnd(res: ServerResponse, onError: (error: Error) => void): void {
+  const hook = hooks.get(res);
+  if (hook !== undefined) hook.saveError = onError;
+}
