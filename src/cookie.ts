@@ -12,17 +12,20 @@ const MAX_COOKIE_HEADER = 16 * 1024;
 export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
   const text = Array.isArray(header) ? header.join('; ') : header;
   if (!text || text.length > MAX_COOKIE_HEADER) return undefined;
-  // Walked pair by pair with indexOf: this runs on every request, and splitting would copy all pairs.
-  for (let start = 0; start < text.length; ) {
+  // Walked pair by pair with indexOf: this runs on every request, and splitting would copy all
+  // pairs. The next '=' is searched once and kept while pairs without one go by, so a header of
+  // many pairs without '=' costs one pass, not one pass per pair.
+  let eq = text.indexOf('=');
+  for (let start = 0; start < text.length && eq !== -1; ) {
     const semicolon = text.indexOf(';', start);
     const end = semicolon === -1 ? text.length : semicolon;
-    const eq = text.indexOf('=', start);
-    if (eq !== -1 && eq < end && text.slice(start, eq).trim() === name) {
+    if (eq < end && text.slice(start, eq).trim() === name) {
       let value = text.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
       return value === '' ? undefined : value;
     }
     start = end + 1;
+    if (eq < start) eq = text.indexOf('=', start);
   }
   return undefined;
 }

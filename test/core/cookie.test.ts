@@ -27,6 +27,42 @@ describe('cookie', function () {
     }), { numRuns: 500 });
   });
 
+  it('readCookie agrees with a split-based reading on any header of known names', function () {
+    const reference = (header: string, name: string) => {
+      for (const pair of header.split(';')) {
+        const eq = pair.indexOf('=');
+        if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+        let value = pair.slice(eq + 1).trim();
+        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+        return value === '' ? undefined : value;
+      }
+      return undefined;
+    };
+    const part = fc.constantFrom('sid', 'x', '=', ';', ' ', '"', 'a1', '; ', '==');
+    fc.assert(fc.property(fc.array(part, { maxLength: 40 }).map((p) => p.join('')), (header) => {
+      expect(readCookie(header, 'sid'), header).to.equal(reference(header, 'sid'));
+    }), { numRuns: 2000 });
+  });
+
+  it('readCookie reads a header in one pass: a 16 KiB header of separators scans each character a bounded number of times', function () {
+    const indexOf = String.prototype.indexOf;
+    let scanned = 0;
+    String.prototype.indexOf = function (this: string, search: string, from = 0) {
+      const found = indexOf.call(this, search, from);
+      scanned += (found === -1 ? this.length : found) - from;
+      return found;
+    };
+    try {
+      for (const header of [';'.repeat(16 * 1024 - 10), 'a;'.repeat(8 * 1024 - 5), 'x=1;'.repeat(4 * 1024 - 4)]) {
+        scanned = 0;
+        expect(readCookie(header, 'sid')).to.equal(undefined);
+        expect(scanned, header.slice(0, 8)).to.be.at.most(3 * header.length);
+      }
+    } finally {
+      String.prototype.indexOf = indexOf;
+    }
+  });
+
   it('unsign accepts a value signed by any secret of the rotation and flags the old ones as stale', function () {
     expect(unsign(sign(id, secretA), [secretA, secretB])).to.deep.equal({ value: id, stale: false });
     expect(unsign(sign(id, secretB), [secretA, secretB])).to.deep.equal({ value: id, stale: true });
