@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { inspect } from 'node:util';
 import { settle, type Callback } from './callback.ts';
 import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
 import { SessionError, storeError } from './errors.ts';
@@ -147,6 +148,13 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   /** [SELF] is this Session, also when reached through its property view. */
   get [SELF](): Session<T> {
     return this;
+  }
+
+  /** [inspect.custom] shows the id and the data, as console.log of an express-session session does. */
+  [inspect.custom](): object {
+    // util.inspect calls this on the property view, which cannot reach private fields.
+    const self = this[SELF];
+    return { id: self.#id, ...self.#state.data };
   }
 
   /**
@@ -528,11 +536,10 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#handedOut = undefined;
     this.#readFlashes = undefined;
     this.#destroyed = true;
-    if (existed) {
-      this.#staleIds.push(oldId);
-      await this.#destroyStale();
-      if (user !== undefined) await this.#unfileUser(user, oldId);
-    }
+    if (existed) this.#staleIds.push(oldId);
+    // Also retries what an earlier destroy of this request failed to remove.
+    if (this.#staleIds.length > 0) await this.#destroyStale();
+    if (existed && user !== undefined) await this.#unfileUser(user, oldId);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decode, encode, freshState, checkValue } from '../../src/codec.ts';
+import { checkValue, decode, encode, freshState, MAX_DEPTH } from '../../src/codec.ts';
 import { SessionError } from 'sessionkit';
 
 describe('codec', function () {
@@ -47,6 +47,36 @@ describe('codec', function () {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => checkValue(cyclic, 'k')).to.throw(SessionError, /cycle/);
+  });
+
+  it('checkValue refuses values nested deeper than MAX_DEPTH with a SessionError, never a stack overflow', function () {
+    const nest = (depth: number) => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < depth; i++) value = i % 2 ? { a: value } : [value];
+      return value;
+    };
+    expect(() => checkValue(nest(MAX_DEPTH), 'k')).to.not.throw();
+    for (const depth of [MAX_DEPTH + 1, 5000]) {
+      expect(() => checkValue(nest(depth), 'k'), String(depth)).to.throw(SessionError, /nested deeper than 64 levels/).with.property('code', 'ERR_SESSION_INVALID_VALUE');
+    }
+  });
+
+  it('decode refuses a record nested deeper than MAX_DEPTH as corrupt, brackets inside strings not counted', function () {
+    const record = (inner: string) => `{"v":1,"c":1,"t":1,"d":{"x":${inner}}}`;
+    expect(() => decode(record('['.repeat(3000) + ']'.repeat(3000)))).to.throw(SessionError, /nested deeper/).with.property('code', 'ERR_SESSION_CORRUPT_RECORD');
+    expect(() => decode(record('['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1)))).to.throw(SessionError, /nested deeper/);
+    expect(decode(record('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH))).data.x).to.be.an('array');
+    const brackets = JSON.stringify('[{'.repeat(500) + '\\"[');
+    expect(decode(record(brackets)).data.x).to.be.a('string');
+  });
+
+  it('checkValue refuses sparse arrays and arrays with named properties, which JSON would change', function () {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(() => checkValue([, 1], 'k')).to.throw(SessionError, /value at k is a sparse array \(nothing at \[0\]\)/);
+    expect(() => checkValue(new Array(3), 'k')).to.throw(SessionError, /sparse array/);
+    const named = Object.assign([1, 2], { extra: true });
+    expect(() => checkValue({ list: named }, 'k')).to.throw(SessionError, /value at k\.list is an array with named properties/);
+    expect(() => checkValue([null, 1, [2]], 'k')).to.not.throw();
   });
 
   it('encode refuses a record above the size limit before anything is stored', function () {
