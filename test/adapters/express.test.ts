@@ -9,7 +9,7 @@ import { describeAdapterFlow, FLOW_ROUTES, type FlowResult, type RunningApp } fr
 
 function send(res: Response, result: FlowResult): void {
   if ('redirect' in result) res.redirect(result.redirect);
-  else res.json(result.json);
+  else res.set(result.headers ?? {}).json(result.json);
 }
 
 async function serve(app: express.Express): Promise<RunningApp> {

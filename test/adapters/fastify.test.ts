@@ -24,6 +24,7 @@ describeAdapterFlow('fastify', async (manager) => {
     const locals = (reply as unknown as { locals: { flash: never } }).locals;
     const result = await route({ session: request.session, query, flash: () => locals.flash });
     if ('redirect' in result) return reply.redirect(result.redirect);
+    reply.headers(result.headers ?? {});
     return result.json;
   });
   return serve(app);

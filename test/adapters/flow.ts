@@ -10,8 +10,8 @@ export interface FlowRequest {
   flash(): FlashView;
 }
 
-/** FlowResult is a JSON body or a 302 redirect. */
-export type FlowResult = { json: unknown } | { redirect: string };
+/** FlowResult is a JSON body (with headers of the handler's own, if any) or a 302 redirect. */
+export type FlowResult = { json: unknown; headers?: Record<string, string> } | { redirect: string };
 
 /** FlowRoute is one framework-independent route of the flow app. */
 export type FlowRoute = (request: FlowRequest) => FlowResult | Promise<FlowResult>;
@@ -40,6 +40,7 @@ export const FLOW_ROUTES: Readonly<Record<string, FlowRoute>> = {
     return { redirect: '/view' };
   },
   '/view': ({ flash }) => ({ json: flash() }),
+  '/public': () => ({ json: { cached: true }, headers: { 'cache-control': 'public, max-age=60', vary: 'Accept' } }),
   '/destroy': async ({ session }) => {
     await session.destroy();
     return { json: { ok: true } };
@@ -138,6 +139,25 @@ export function describeAdapterFlow(name: string, start: StartApp): void {
       expect(shown.errorMsg).to.equal('careful');
       const again = JSON.parse((await client.request('/view')).body) as FlashView;
       expect(again.messages).to.deep.equal([]);
+    });
+
+    it('a response to a request that carried a live session is private (no-store, Vary: Cookie); an anonymous one is left alone', async function () {
+      const anonymous = await new CookieClient(app.base).request('/get');
+      expect(anonymous.headers.get('cache-control'), 'anonymous').to.equal(null);
+      expect(anonymous.headers.get('vary') ?? '', 'anonymous').to.not.match(/cookie/i);
+      const client = new CookieClient(app.base);
+      const created = await client.request('/set?uid=u5');
+      expect(created.headers.get('cache-control')).to.equal('no-store');
+      expect(created.headers.get('vary')).to.match(/cookie/i);
+      const read = await client.request('/get');
+      expect(read.setCookies).to.deep.equal([]);
+      expect(read.headers.get('cache-control'), 'a read of a live session').to.equal('no-store');
+      expect(read.headers.get('vary')).to.match(/cookie/i);
+      const own = await client.request('/public');
+      expect(own.headers.get('cache-control'), "the handler's own Cache-Control is kept").to.equal('public, max-age=60');
+      expect(own.headers.get('vary')?.split(/\s*,\s*/).map((v) => v.toLowerCase()).sort()).to.deep.equal(['accept', 'cookie']);
+      const loggedOut = await client.request('/destroy');
+      expect(loggedOut.headers.get('cache-control')).to.equal('no-store');
     });
 
     it('destroy sends a clearing cookie and a replay of the old cookie is anonymous', async function () {

@@ -1,5 +1,7 @@
+import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
-import { closeServer, listen } from 'sessionkit/testing';
+import { createManager, type SessionError } from 'sessionkit';
+import { closeServer, CookieClient, listen } from 'sessionkit/testing';
 import { describeAdapterFlow, FLOW_ROUTES, type FlowResult } from './flow.ts';
 
 function send(res: ServerResponse, result: FlowResult): void {
@@ -7,7 +9,7 @@ function send(res: ServerResponse, result: FlowResult): void {
     res.writeHead(302, { location: result.redirect });
     res.end();
   } else {
-    res.writeHead(200, { 'content-type': 'application/json' });
+    res.writeHead(200, { 'content-type': 'application/json', ...result.headers });
     res.end(JSON.stringify(result.json));
   }
 }
@@ -27,4 +29,57 @@ describeAdapterFlow('node:http', async (manager) => {
     }
   });
   return { base, close: () => closeServer(server) };
+});
+
+describe('node:http start(req, res)', function () {
+  it('saves before the response ends, so a handler that never calls release() loses nothing', async function () {
+    const manager = await createManager({ gcInterval: 0 });
+    const { server, base } = await listen(async (req, res) => {
+      const session = await manager.start(req, res);
+      const visits = session.increment('visits');
+      res.end(String(visits));
+    });
+    const client = new CookieClient(base);
+    for (let i = 1; i <= 3; i++) expect((await client.request('/')).body).to.equal(String(i));
+    await closeServer(server);
+    await manager.close();
+  });
+
+  it('a save that fails answers 500 with no cookie for the unstored session, and reaches onError', async function () {
+    const errors: Error[] = [];
+    const manager = await createManager({ gcInterval: 0, maxRecordSize: 100, onError: (e) => errors.push(e) });
+    const { server, base } = await listen(async (req, res) => {
+      const session = await manager.start(req, res);
+      session.set('big', 'x'.repeat(200));
+      res.setHeader('content-length', 2);
+      res.end('ok');
+    });
+    const reply = await new CookieClient(base).request('/');
+    expect(reply.status).to.equal(500);
+    expect(reply.setCookies).to.deep.equal([]);
+    expect(errors.map((e) => (e as SessionError).code)).to.deep.equal(['ERR_SESSION_TOO_LARGE']);
+    await closeServer(server);
+    await manager.close();
+  });
+
+  it('a handler that releases itself and answers 500 after a failed save sends no cookie either', async function () {
+    const errors: Error[] = [];
+    const manager = await createManager({ gcInterval: 0, maxRecordSize: 100, onError: (e) => errors.push(e) });
+    const { server, base } = await listen(async (req, res) => {
+      const session = await manager.start(req, res);
+      session.set('big', 'x'.repeat(200));
+      try {
+        await session.release();
+        res.end('saved');
+      } catch {
+        res.writeHead(500).end('too large');
+      }
+    });
+    const reply = await new CookieClient(base).request('/');
+    expect(reply.status).to.equal(500);
+    expect(reply.setCookies).to.deep.equal([]);
+    expect(errors, 'the save tried again as the response ended is reported').to.have.length(1);
+    await closeServer(server);
+    await manager.close();
+  });
 });

@@ -24,7 +24,10 @@ describeAdapterFlow('koa', async (manager) => {
     if (!route) return; // Koa answers 404
     const result = await route({ session: ctx.session, query: new URLSearchParams(ctx.querystring), flash: () => ctx.state.flash });
     if ('redirect' in result) ctx.redirect(result.redirect);
-    else ctx.body = result.json;
+    else {
+      ctx.set(result.headers ?? {});
+      ctx.body = result.json;
+    }
   });
   return serve(app);
 });
