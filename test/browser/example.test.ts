@@ -128,6 +128,16 @@ describe('example app in Chromium', function () {
     assert.match((await page.locator('main').textContent()) ?? '', /You are not logged in/);
   });
 
+  it('after logout, Back does not bring the members page back from the browser cache', async function () {
+    // The members page was answered to a request carrying a live session: no-store, so the
+    // browser asks again, and the server now sends the anonymous visitor to the login page.
+    await page.goBack();
+    await page.waitForLoadState();
+    assert.equal(await page.locator('#member').count(), 0, `member content shown after Back at ${page.url()}`);
+    assert.doesNotMatch((await page.content()) ?? '', /Hello, |Log out Ann/);
+    assert.equal(page.url(), `${base}/login`);
+  });
+
   it('after logout the members page redirects to login with one amber warning flash', async function () {
     await page.goto(`${base}/members`);
     assert.equal(page.url(), `${base}/login`);
