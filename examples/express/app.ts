@@ -18,6 +18,7 @@ export const DEFAULT_CONFIG = fileURLToPath(new URL('../app.ini', import.meta.ur
 const BUILT_IN = ['memory', 'file', 'redis', 'memcache', 'postgres', 'mysql', 'mongodb', 'couchbase', 'lmdb'];
 
 const MAX_USERNAME = 64;
+const REMEMBER_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** ExampleOptions configure {@link createApp}. */
 export interface ExampleOptions {
@@ -32,7 +33,7 @@ export interface ExampleOptions {
 /**
  * createApp builds the example Express app and its session manager from an INI file: a visit
  * counter, a demo login (any username, password {@link DEMO_PASSWORD}) that regenerates the
- * session id, a members-only page, logout, and flash messages of all four levels. The caller
+ * session id and can remember the user for 30 days, a members-only page, logout, and flash messages of all four levels. The caller
  * listens and must `manager.close()` when done.
  */
 export async function createApp(options: ExampleOptions = {}): Promise<{ app: express.Express; manager: Manager }> {
@@ -66,6 +67,7 @@ export async function createApp(options: ExampleOptions = {}): Promise<{ app: ex
       <form method="post" action="/login">
         <label>Username <input name="username" autocomplete="username" maxlength="${MAX_USERNAME}" required></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+        <label><input name="remember" type="checkbox" value="1"> Remember me for 30 days</label>
         <button type="submit">Log in</button>
       </form>`));
   });
@@ -83,6 +85,8 @@ export async function createApp(options: ExampleOptions = {}): Promise<{ app: ex
     await req.session.regenerate();
     req.session.bindUser(username);
     req.session.set('user', username);
+    // "Remember me": this session alone gets a 30-day cookie and a 30-day idle lifetime.
+    if (body.remember === '1') req.session.cookie.maxAge = REMEMBER_MS;
     req.session.flash.success(`Welcome, ${username}!`);
     res.redirect(303, '/members');
   });

@@ -105,10 +105,11 @@ describe('example app in Chromium', function () {
     assert.equal(await page.locator('#member').textContent(), 'Ann');
   });
 
-  it('the session cookie is HttpOnly: page scripts cannot read it', async function () {
+  it('the session cookie is HttpOnly: page scripts cannot read it; without "remember me" it ends with the browser', async function () {
     const cookies = await page.context().cookies(base);
     const session = cookies.find((c) => c.name === 'sessionkit_example');
     assert.ok(session, 'the browser holds the session cookie');
+    assert.equal(session.expires, -1, 'a browser-session cookie');
     assert.equal(session.httpOnly, true);
     assert.equal(session.sameSite, 'Lax');
     assert.ok(!(await page.evaluate(() => document.cookie)).includes('sessionkit_example'));
@@ -143,6 +144,23 @@ describe('example app in Chromium', function () {
     assert.equal(page.url(), `${base}/login`);
     await screenshot('3-please-log-in');
     await assertFlash(page, 'warning', 'Please log in first', 'amber');
+  });
+
+  it('"remember me" gives the cookie a 30-day expiry, and the login lasts past the idle timeout', async function () {
+    const remembered = await browser.newPage();
+    await remembered.goto(`${base}/login`);
+    await remembered.fill('input[name=username]', 'Bob');
+    await remembered.fill('input[name=password]', 'secret');
+    await remembered.check('input[name=remember]');
+    await Promise.all([remembered.waitForURL(`${base}/members`), remembered.click('main button[type=submit]')]);
+    const cookie = (await remembered.context().cookies(base)).find((c) => c.name === 'sessionkit_example');
+    assert.ok(cookie && cookie.expires > 0, 'a persistent cookie');
+    const days = (cookie.expires * 1000 - Date.now()) / 86_400_000;
+    assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
+    const id = cookie.value;
+    const record = await manager.store.get(id);
+    assert.ok(record && JSON.parse(record).l === 30 * 86_400_000, 'the stored session carries its own 30-day lifetime');
+    await remembered.close();
   });
 
   it('a wrong password shows one red error flash', async function () {
