@@ -1,4 +1,5 @@
 import { DEFAULTS, type ManagerOptions } from '../src/options.ts';
+import { closest } from '../src/suggest.ts';
 
 /**
  * The one table of `[session]` keys. It drives the INI parser (spellings and types), the defaults
@@ -168,27 +169,7 @@ export function findKey(written: string): KeyRow | undefined {
 
 /** suggestKey returns the known spelling closest to an unknown `written` key, or undefined when none is close. */
 export function suggestKey(written: string): string | undefined {
-  const target = normalizeKey(written);
-  let best: { spelling: string; distance: number } | undefined;
-  for (const row of KEYS) {
-    for (const spelling of spellings(row)) {
-      const distance = editDistance(target, normalizeKey(spelling));
-      if (!best || distance < best.distance) best = { spelling, distance };
-    }
-  }
-  return best && best.distance <= Math.max(2, Math.floor(target.length / 4)) ? best.spelling : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  return closest(written, KEYS.flatMap(spellings), normalizeKey);
 }
 
 /** keyDefaults returns the defaults of the table as a ManagerOptions object (keys without a default are absent). */

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { KEYS, keyDefaults, loadIni } from '../../config/index.ts';
 // The package entry, not manager.ts alone: importing it registers the memory and file providers.
 import { SessionError, createManager, isSessionError, isValidId, type Manager, type ManagerOptions } from '../index.ts';
+import { BUILT_IN_PROVIDERS } from '../registry.ts';
 import { MASK, redactProviderConfig, scrub, sensitiveValues } from './redact.ts';
 
 /** EXIT are the CLI's exit codes: 0 done, 1 the command line is wrong, 2 the config or the store failed. */
@@ -13,9 +14,6 @@ export interface CliOutput {
   stdout(text: string): void;
   stderr(text: string): void;
 }
-
-/** BUILT_IN_PROVIDERS are the provider names shipped as `sessionkit/providers/<name>`, imported by name on demand. */
-export const BUILT_IN_PROVIDERS: readonly string[] = ['memory', 'file', 'redis', 'memcache', 'postgres', 'mysql', 'mongodb', 'couchbase', 'lmdb'];
 
 /** USAGE is the text of `sessionkit --help`. */
 export const USAGE = `usage: sessionkit <command> <app.ini> [argument] [--section <name>]
