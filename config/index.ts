@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { SessionError } from '../src/errors.ts';
+import { foreignOption } from '../src/foreign-options.ts';
 import { resolveOptions, type ManagerOptions } from '../src/options.ts';
-import { readBoolean, readDurationMs, readInteger } from './dsn.ts';
+import { readBoolean, readDurationMs, readInteger } from '../src/read-value.ts';
 import { tokenizeIni, type IniEntry } from './ini.ts';
 import { findKey, suggestKey, type KeyRow, type KeyType, type KeyValue } from './keys.ts';
 
@@ -72,26 +73,32 @@ function parseSection(text: string, section: string, source: string | undefined)
   let current = '';
   let found = target === '';
   const entries: IniEntry[] = [];
+  // A line right after a sensitive value may be the rest of that value, its trailing backslash
+  // forgotten, so what cannot be a key name on it is not shown (see hiddenKey).
+  let sensitiveUpTo = 0;
   for (const token of tokenizeIni(text)) {
     if (token.kind === 'section') {
       current = token.name.toLowerCase();
       if (current === target) found = true;
-    } else if (token.kind === 'invalid') {
-      if (token.header || current === target) throw configError(`${at(token.line)} ${token.reason}`);
-    } else if (current === target) {
-      entries.push(token);
+      continue;
     }
+    if (token.kind === 'invalid' && token.header) throw configError(`${at(token.line)} ${token.reason}`);
+    if (current !== target) continue;
+    const suspect = token.line === sensitiveUpTo + 1;
+    if (token.kind === 'invalid') {
+      throw configError(`${at(token.line)} ${token.reason}${token.key === undefined ? '' : ` ${shownKey(token.key, suspect)}`}`);
+    }
+    const row = findKey(token.key);
+    if (!row) throw unknownKey(token, section, suspect, at);
+    if (row.sensitive) sensitiveUpTo = token.lastLine;
+    entries.push(token);
   }
   if (!found) throw configError(`config${source === undefined ? '' : ` ${source}`} has no [${section}] section`);
 
   const seen = new Map<KeyRow, IniEntry>();
   const out: Record<string, KeyValue> = {};
   for (const entry of entries) {
-    const row = findKey(entry.key);
-    if (!row) {
-      const hint = suggestKey(entry.key);
-      throw configError(`${at(entry.line)}: unknown key ${entry.key} in [${section}]${hint ? ` (did you mean ${hint}?)` : ''}`);
-    }
+    const row = findKey(entry.key)!;
     const earlier = seen.get(row);
     if (earlier) {
       throw configError(earlier.key === entry.key
@@ -99,6 +106,9 @@ function parseSection(text: string, section: string, source: string | undefined)
         : `${file}${earlier.key} (line ${earlier.line}) and ${entry.key} (line ${entry.line}) both set ${row.option ?? row.name}; keep one`);
     }
     seen.set(row, entry);
+    if (row.name === SECTION_KEY && entry.value.trim().toLowerCase() !== target) {
+      throw configError(`${at(entry.line)}: ${entry.key} = ${JSON.stringify(entry.value)} names another section than [${section}], the one being read; to read [${entry.value.trim()}], pass { section: ${JSON.stringify(entry.value.trim())} } to loadIni or --section to the sessionkit command`);
+    }
     const read = readValue(row.type, entry.value);
     if ('problem' in read) {
       const got = row.sensitive ? '' : `, got ${JSON.stringify(entry.value)}`;
@@ -112,6 +122,48 @@ function parseSection(text: string, section: string, source: string | undefined)
   return options;
 }
 
+/** SECTION_KEY is macaron's Section option, which must name the section it is written in. */
+const SECTION_KEY = 'SECTION';
+
+const PLAIN_KEY = /^[A-Za-z][\w.-]{0,63}$/;
+
+/** NOT_SHOWN explains why a key is left out of a message, keyed by the reason. */
+const NOT_SHOWN = {
+  shape: 'not shown: it is not a plain name, so it may be part of a value',
+  follows: 'not shown: the line follows a secret value and may be the rest of it; a value continued on the next line ends in \\',
+} as const;
+
+/**
+ * hiddenKey tells why `key` must not appear in a message, or undefined when it may: a key that is
+ * not a plain name may be a piece of a password, and so may any key on a line right after a
+ * secret value, unless it is a name this loader knows (a key, a close typo of one, a Go setting).
+ */
+function hiddenKey(key: string, suspect: boolean): string | undefined {
+  if (!PLAIN_KEY.test(key)) return NOT_SHOWN.shape;
+  if (suspect && !findKey(key) && foreignOption(key) === undefined && suggestKey(key) === undefined) return NOT_SHOWN.follows;
+  return undefined;
+}
+
+/** shownKey gives `key` for a message, or a description of it when {@link hiddenKey} says so. */
+function shownKey(key: string, suspect: boolean): string {
+  const hidden = hiddenKey(key, suspect);
+  return hidden === undefined ? key : `a key (${hidden})`;
+}
+
+/**
+ * unknownKey explains a key the table does not hold: a Go library's setting that has no
+ * counterpart says why; anything else gets the closest known key.
+ */
+function unknownKey(entry: IniEntry, section: string, suspect: boolean, at: (line: number) => string): SessionError {
+  const where = `${at(entry.line)}: `;
+  const hidden = hiddenKey(entry.key, suspect);
+  if (hidden !== undefined) return configError(`${where}unknown key in [${section}] (${hidden})`);
+  const foreign = foreignOption(entry.key);
+  if (foreign !== undefined) return configError(`${where}${entry.key} is not a setting here: ${foreign}`);
+  const hint = suggestKey(entry.key);
+  return configError(`${where}unknown key ${entry.key} in [${section}]${hint ? ` (did you mean ${hint}?)` : ''}`);
+}
+
 /**
  * checkTogether runs the Manager's own validation (cookie syntax, ranges, secret length, sameSite
  * none without secure) on the parsed options, and points its message at the key and line that
@@ -121,11 +173,12 @@ function checkTogether(options: ManagerOptions, seen: Map<KeyRow, IniEntry>, at:
   try {
     resolveOptions(options);
   } catch (err) {
-    if (!(err instanceof SessionError)) throw err;
-    const match = /^session: (\w+)([\s\S]*)$/.exec(err.message);
-    const entry = match ? [...seen].find(([row]) => row.option === match[1])?.[1] : undefined;
-    if (!match || !entry) throw err;
-    throw configError(`${at(entry.line)}: ${entry.key}${match[2]}`, err);
+    if (!(err instanceof SessionError) || err.option === undefined) throw err;
+    const entry = [...seen].find(([row]) => row.option === err.option)?.[1];
+    if (!entry) throw err;
+    const prefix = `session: ${err.option}`;
+    const detail = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : `: ${err.message.replace(/^session: /, '')}`;
+    throw configError(`${at(entry.line)}: ${entry.key}${detail}`, err);
   }
 }
 

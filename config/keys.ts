@@ -1,4 +1,6 @@
-import { DEFAULTS, type ManagerOptions } from '../src/options.ts';
+import { DEFAULTS, OPTION_NAMES, type ManagerOptions } from '../src/options.ts';
+import { normalizeOptionName } from '../src/foreign-options.ts';
+import { closest } from '../src/suggest.ts';
 
 /**
  * The one table of `[session]` keys. It drives the INI parser (spellings and types), the defaults
@@ -108,7 +110,7 @@ export const KEYS: readonly KeyRow[] = [
   },
   {
     name: 'ID_LENGTH', option: 'idLength', aliases: [], type: integer, default: DEFAULTS.idLength, sensitive: false,
-    doc: 'session id length in hex characters: even, 32 (128 bits) to 128',
+    doc: "session id length in hex characters: even, 32 (128 bits) to 128; macaron's 16 (64 bits) is refused, as OWASP asks for 128 bits or more",
   },
   {
     name: 'SECRET', option: 'secret', aliases: [], type: { kind: 'list' }, default: undefined, sensitive: true,
@@ -136,19 +138,24 @@ export const KEYS: readonly KeyRow[] = [
     doc: 'a store error while loading a session fails the request (fail) or runs it without a session (continue)',
   },
   {
+    name: 'SECTION', option: undefined, aliases: [], type: name, default: undefined, sample: 'session', sensitive: false,
+    doc: "macaron's Section option, accepted when it names the section it is in; to read another section, pass { section } to loadIni or --section to the sessionkit command",
+  },
+  {
     name: 'SESSION_ON', option: undefined, aliases: [], type: boolean, default: undefined, sample: 'true', sensitive: false,
     doc: "beego's SessionOn switch, accepted so app.conf lines can be copied; must be a boolean and is otherwise ignored",
   },
 ];
 
 /** normalizeKey is how spellings compare: lowercase, `_` removed (`PROVIDER_CONFIG` = `providerConfig`). */
-export function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/_/g, '');
-}
+export const normalizeKey: (key: string) => string = normalizeOptionName;
 
-/** spellings lists the accepted spellings of `row`, one per normalized form: its name, the aliases, then the option name. */
+/**
+ * spellings lists the accepted spellings of `row`, one per normalized form: its name, the aliases,
+ * the option name, then the Go libraries' names for that option (`OPTION_NAMES`, e.g. `Gclifetime`).
+ */
 export function spellings(row: KeyRow): string[] {
-  const all = [row.name, ...row.aliases, ...(row.option === undefined ? [] : [row.option])];
+  const all = [row.name, ...row.aliases, ...(row.option === undefined ? [] : [row.option, ...OPTION_NAMES[row.option]])];
   return all.filter((spelling, i) => all.findIndex((other) => normalizeKey(other) === normalizeKey(spelling)) === i);
 }
 
@@ -168,27 +175,7 @@ export function findKey(written: string): KeyRow | undefined {
 
 /** suggestKey returns the known spelling closest to an unknown `written` key, or undefined when none is close. */
 export function suggestKey(written: string): string | undefined {
-  const target = normalizeKey(written);
-  let best: { spelling: string; distance: number } | undefined;
-  for (const row of KEYS) {
-    for (const spelling of spellings(row)) {
-      const distance = editDistance(target, normalizeKey(spelling));
-      if (!best || distance < best.distance) best = { spelling, distance };
-    }
-  }
-  return best && best.distance <= Math.max(2, Math.floor(target.length / 4)) ? best.spelling : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  return closest(written, KEYS.flatMap(spellings), normalizeKey);
 }
 
 /** keyDefaults returns the defaults of the table as a ManagerOptions object (keys without a default are absent). */

@@ -22,11 +22,17 @@ export type SessionErrorCode =
  */
 export class SessionError extends Error {
   readonly code: SessionErrorCode;
+  /**
+   * option names the `ManagerOptions` field a configuration error is about (`cookieName`),
+   * so a caller such as the INI loader can point at the line that set it; undefined otherwise.
+   */
+  readonly option?: string;
 
-  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown; option?: string }) {
     super(message, options);
     this.name = 'SessionError';
     this.code = code;
+    if (options?.option !== undefined) this.option = options.option;
   }
 }
 

@@ -6,12 +6,24 @@ export const MIN_ID_LENGTH = 32;
 /** MAX_ID_LENGTH bounds ids so keys, file names and columns stay small. */
 export const MAX_ID_LENGTH = 128;
 
-/** checkIdLength returns `length` when it is an even integer in 32..128, else throws naming `idLength`. */
+/**
+ * checkIdLength returns `length` when it is an even integer in 32..128, else throws naming
+ * `idLength`. A shorter length (macaron's default of 16 hex characters is 64 bits) is refused with
+ * the reason: OWASP's session management cheat sheet asks for at least 128 bits of entropy.
+ */
 export function checkIdLength(length: number): number {
+  if (Number.isInteger(length) && length > 0 && length < MIN_ID_LENGTH) {
+    throw new SessionError(
+      'ERR_SESSION_CONFIG',
+      `session: idLength ${length} gives ${length * 4}-bit ids, below the 128-bit minimum of OWASP's session management cheat sheet; use ${MIN_ID_LENGTH} (the default) or more, up to ${MAX_ID_LENGTH}, or leave it out`,
+      { option: 'idLength' },
+    );
+  }
   if (!Number.isInteger(length) || length < MIN_ID_LENGTH || length > MAX_ID_LENGTH || length % 2 !== 0) {
     throw new SessionError(
       'ERR_SESSION_CONFIG',
       `session: idLength must be an even number from ${MIN_ID_LENGTH} to ${MAX_ID_LENGTH} hex characters, got ${length}`,
+      { option: 'idLength' },
     );
   }
   return length;

@@ -1,7 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { SessionError } from './errors.ts';
+import { foreignOption, normalizeOptionName } from './foreign-options.ts';
 import { checkIdLength } from './id.ts';
 import type { Provider } from './provider.ts';
+import { readDurationMs } from './read-value.ts';
+import { closest } from './suggest.ts';
 
 /** SameSite is the cookie's SameSite attribute; `false` leaves it out (not recommended). */
 export type SameSite = 'lax' | 'strict' | 'none' | false;
@@ -16,12 +19,20 @@ export interface RejectedId {
   idHash: string;
 }
 
+/**
+ * Duration is a number of seconds, or a string as the INI takes it: a bare number of seconds or a
+ * Go-style duration (`250ms`, `30s`, `15m`, `1.5h`). Never negative.
+ */
+export type Duration = number | string;
+
 /** StoreErrorPolicy: on a store error in a request, fail it (`'fail'`) or go on without a session (`'continue'`). */
 export type StoreErrorPolicy = 'fail' | 'continue';
 
 /**
- * ManagerOptions configure {@link createManager}. Durations are in seconds, as in the beego and
- * macaron lineage; they become milliseconds once, in {@link resolveOptions}. Defaults in brackets.
+ * ManagerOptions configure {@link createManager}. Durations are seconds, as in the beego and
+ * macaron lineage, or duration strings such as `'30m'`; they become milliseconds once, in
+ * {@link resolveOptions}. Defaults in brackets. A name that is not listed here (a typo, or a Go
+ * library's `CookieName`) is refused by `createManager` with the option it most likely means.
  */
 export interface ManagerOptions {
   /** provider is a registered name or a Provider object ["memory"]. */
@@ -40,19 +51,19 @@ export interface ManagerOptions {
   httpOnly?: boolean;
   /** sameSite is the cookie's SameSite ["lax"]; "none" requires `secure`. */
   sameSite?: SameSite;
-  /** cookieLifeTime is the cookie's Max-Age in seconds [0: a browser-session cookie]. */
-  cookieLifeTime?: number;
-  /** gcInterval is the time between gc passes in seconds [3600]; 0 turns the ticker off. */
-  gcInterval?: number;
-  /** maxLifetime is the idle timeout in seconds [3600]. */
-  maxLifetime?: number;
-  /** absoluteLifetime caps a session's total age in seconds [unset: no cap]. */
-  absoluteLifetime?: number;
+  /** cookieLifeTime is the cookie's Max-Age ({@link Duration}) [0: a browser-session cookie]. */
+  cookieLifeTime?: Duration;
+  /** gcInterval is the time between gc passes ({@link Duration}) [3600 s]; 0 turns the ticker off. */
+  gcInterval?: Duration;
+  /** maxLifetime is the idle timeout ({@link Duration}) [3600 s]; must be positive. */
+  maxLifetime?: Duration;
+  /** absoluteLifetime caps a session's total age ({@link Duration}) [unset: no cap]; must be positive. */
+  absoluteLifetime?: Duration;
   /**
    * touchInterval is how long after the last write a read-only request refreshes the idle expiry,
-   * in seconds [60, at most half of maxLifetime]; requests sooner than that cost no write.
+   * a {@link Duration} [60 s, at most half of maxLifetime]; requests sooner than that cost no write.
    */
-  touchInterval?: number;
+  touchInterval?: Duration;
   /** idLength is the id length in hex characters [32 = 128 bits]; fewer than 32 is refused. */
   idLength?: number;
   /** secret signs the cookie (HMAC-SHA256) when set; an array rotates: the first signs, all verify. */
@@ -99,6 +110,40 @@ export interface ManagerOptions {
   /** now returns epoch ms [Date.now]; tests pass a fake clock. */
   now?: () => number;
 }
+
+/**
+ * OPTION_NAMES lists every {@link ManagerOptions} field — `createManager` refuses any other name —
+ * each with the option names of the Go libraries' option structs that mean the same but are
+ * another word (macaron's `Gclifetime`): a name that differs only in case or `_` (`CookieName`,
+ * `cookie_name`) needs no entry. The INI accepts these names as keys; in code they get a
+ * "did you mean". A field missing here is a type error, so a new option is one line.
+ */
+export const OPTION_NAMES = {
+  provider: [],
+  providerConfig: [],
+  cookieName: [],
+  cookiePath: [],
+  domain: [],
+  secure: [],
+  httpOnly: [],
+  sameSite: [],
+  cookieLifeTime: [],
+  gcInterval: ['Gclifetime'],
+  maxLifetime: [],
+  absoluteLifetime: [],
+  touchInterval: [],
+  idLength: [],
+  secret: [],
+  idHeader: [],
+  cacheControl: [],
+  maxRecordSize: [],
+  maxRetries: [],
+  onStoreError: [],
+  onError: [],
+  onDestroy: [],
+  onRejectedId: [],
+  now: [],
+} as const satisfies Record<keyof ManagerOptions, readonly string[]>;
 
 /** ResolvedOptions are ManagerOptions with defaults applied and every duration in milliseconds. */
 export interface ResolvedOptions {
@@ -168,16 +213,44 @@ function weakSecret(secret: string): string | undefined {
   return undefined;
 }
 
-function invalid(message: string): SessionError {
-  return new SessionError('ERR_SESSION_CONFIG', `session: ${message}`);
+function invalid(option: string, message: string): SessionError {
+  return new SessionError('ERR_SESSION_CONFIG', `session: ${message}`, { option });
 }
 
-function seconds(name: string, value: number | undefined, fallback: number | undefined, allowZero: boolean): number | undefined {
+function seconds(name: string, value: Duration | undefined, fallback: number | undefined, allowZero: boolean): number | undefined {
   if (value === undefined) return fallback === undefined ? undefined : fallback * 1000;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalid(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${String(value)}`);
+  const ms = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? value * 1000 : undefined)
+    : typeof value === 'string' ? readDurationMs(value, 's') : undefined;
+  if (ms === undefined || (!allowZero && ms === 0)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw invalid(name, `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds or a duration such as 30s, 15m or 1h, got ${shown}`);
   }
-  return value * 1000;
+  return ms;
+}
+
+/**
+ * checkNames refuses a name that is not an option, with the option it most likely means: the same
+ * word written another way (`CookieName`), a Go library's name for it (`Gclifetime`) or a close
+ * typo (`cookeName`); a Go setting that has no counterpart says why and what to do instead.
+ */
+function checkNames(options: ManagerOptions): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(OPTION_NAMES, name)) continue;
+    const foreign = foreignOption(name);
+    if (foreign !== undefined) throw invalid(name, `${name} is not an option: ${foreign}`);
+    const hint = suggestOption(name);
+    throw invalid(name, `unknown option ${name}${hint === undefined ? '' : ` (did you mean ${hint}?${normalizeOptionName(hint) === normalizeOptionName(name) ? ' options are camelCase' : ''})`}`);
+  }
+}
+
+/** suggestOption returns the option an unknown `name` most likely means, or undefined. */
+export function suggestOption(name: string): string | undefined {
+  const options = Object.keys(OPTION_NAMES) as (keyof typeof OPTION_NAMES)[];
+  const written = normalizeOptionName(name);
+  const same = options.find((option) => normalizeOptionName(option) === written);
+  if (same !== undefined) return same;
+  const lineage = options.find((option) => OPTION_NAMES[option].some((other: string) => normalizeOptionName(other) === written));
+  return lineage ?? closest(name, options, normalizeOptionName);
 }
 
 // RFC 6265 token characters for the cookie name; paths and domains must not break the header.
@@ -189,39 +262,40 @@ const ATTRIBUTE = /^[\x21-\x3a\x3c-\x7e]+$/;
  * values fail with `ERR_SESSION_CONFIG` naming the option; secrets are never echoed.
  */
 export function resolveOptions(options: ManagerOptions): ResolvedOptions {
+  checkNames(options);
   const cookieName = options.cookieName ?? DEFAULTS.cookieName;
-  if (!TOKEN.test(cookieName)) throw invalid(`cookieName ${JSON.stringify(cookieName)} is not a valid cookie name`);
+  if (!TOKEN.test(cookieName)) throw invalid('cookieName', `cookieName ${JSON.stringify(cookieName)} is not a valid cookie name`);
   const cookiePath = options.cookiePath ?? DEFAULTS.cookiePath;
-  if (!ATTRIBUTE.test(cookiePath) || !cookiePath.startsWith('/')) throw invalid(`cookiePath ${JSON.stringify(cookiePath)} must start with / and hold no ; or spaces`);
+  if (!ATTRIBUTE.test(cookiePath) || !cookiePath.startsWith('/')) throw invalid('cookiePath', `cookiePath ${JSON.stringify(cookiePath)} must start with / and hold no ; or spaces`);
   const domain = options.domain === '' ? undefined : options.domain;
-  if (domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(domain)) throw invalid(`domain ${JSON.stringify(domain)} is not a host name`);
+  if (domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(domain)) throw invalid('domain', `domain ${JSON.stringify(domain)} is not a host name`);
   const secure = options.secure ?? DEFAULTS.secure;
   const sameSite = options.sameSite ?? DEFAULTS.sameSite;
-  if (!['lax', 'strict', 'none', false].includes(sameSite)) throw invalid(`sameSite must be lax, strict, none or false, got ${JSON.stringify(sameSite)}`);
-  if (sameSite === 'none' && !secure) throw invalid('sameSite "none" requires secure: true');
+  if (!['lax', 'strict', 'none', false].includes(sameSite)) throw invalid('sameSite', `sameSite must be lax, strict, none or false, got ${JSON.stringify(sameSite)}`);
+  if (sameSite === 'none' && !secure) throw invalid('sameSite', 'sameSite "none" requires secure: true');
   if (cookieName.startsWith('__Host-') && (!secure || domain !== undefined || cookiePath !== '/')) {
-    throw invalid('a __Host- cookie needs secure: true, no domain and cookiePath "/"');
+    throw invalid('cookieName', 'a __Host- cookie needs secure: true, no domain and cookiePath "/"');
   }
-  if (cookieName.startsWith('__Secure-') && !secure) throw invalid('a __Secure- cookie needs secure: true');
+  if (cookieName.startsWith('__Secure-') && !secure) throw invalid('cookieName', 'a __Secure- cookie needs secure: true');
 
   const maxLifetimeMs = seconds('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, false)!;
   const touchIntervalMs = Math.min(seconds('touchInterval', options.touchInterval, DEFAULTS.touchInterval, true)!, maxLifetimeMs / 2);
   const secrets = options.secret === undefined ? [] : Array.isArray(options.secret) ? options.secret : [options.secret];
-  if (options.secret !== undefined && secrets.length === 0) throw invalid('secret must not be an empty list');
+  if (options.secret !== undefined && secrets.length === 0) throw invalid('secret', 'secret must not be an empty list');
   for (const secret of secrets) {
     if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      throw invalid(`secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+      throw invalid('secret', `secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
     }
     const weak = weakSecret(secret);
-    if (weak !== undefined) throw invalid(weak);
+    if (weak !== undefined) throw invalid('secret', weak);
   }
   const idHeader = options.idHeader === '' ? undefined : options.idHeader;
-  if (idHeader !== undefined && !TOKEN.test(idHeader)) throw invalid(`idHeader ${JSON.stringify(idHeader)} is not a header name`);
+  if (idHeader !== undefined && !TOKEN.test(idHeader)) throw invalid('idHeader', `idHeader ${JSON.stringify(idHeader)} is not a header name`);
   const onStoreError = options.onStoreError ?? DEFAULTS.onStoreError;
-  if (onStoreError !== 'fail' && onStoreError !== 'continue') throw invalid(`onStoreError must be "fail" or "continue", got ${JSON.stringify(onStoreError)}`);
+  if (onStoreError !== 'fail' && onStoreError !== 'continue') throw invalid('onStoreError', `onStoreError must be "fail" or "continue", got ${JSON.stringify(onStoreError)}`);
   const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value <= 0) throw invalid(`${name} must be a positive whole number, got ${String(value)}`);
+    if (!Number.isInteger(value) || value <= 0) throw invalid(name, `${name} must be a positive whole number, got ${String(value)}`);
     return value;
   };
   const flashProperty = options.flashProperty ?? DEFAULTS.flashProperty;
@@ -231,7 +305,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
   if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator must be a function returning an id');
   const httpOnly = options.httpOnly ?? DEFAULTS.httpOnly;
   const cacheControl = options.cacheControl ?? DEFAULTS.cacheControl;
-  if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl must be a header value or false');
+  if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl', 'cacheControl must be a header value or false');
 
   return {
     provider: options.provider ?? DEFAULTS.provider,

@@ -10,7 +10,8 @@ import { loadIni } from 'sessionkit/config';
 import { redactProviderConfig, sensitiveValues } from '../src/cli/redact.ts';
 import { requireServer } from './support/servers.ts';
 
-const BIN = fileURLToPath(new URL('../bin/sessionkit.js', import.meta.url));
+// The command's source, run as the installed bin runs its build (test/package.test.ts runs the bin).
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SECRET = 'cli-test-signing-secret-0123456789-abcdef';
 const PASSWORD = 'Hunter2-cli-password';
 
@@ -22,7 +23,7 @@ interface Result {
 
 function sessionkit(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--conditions=sessionkit-source', '--import', 'tsx', MAIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -83,7 +84,7 @@ describe('sessionkit CLI', function () {
     it('--help prints every command and exits 0', async function () {
       const result = await sessionkit('--help');
       assert.equal(result.code, 0);
-      for (const command of ['check', 'count', 'gc', 'destroy', 'destroy-user', '--section']) assert.match(result.stdout, new RegExp(command));
+      for (const command of ['check', 'count', 'gc', 'destroy', 'destroy-user', '--section', '--import']) assert.match(result.stdout, new RegExp(command));
     });
 
     it('a missing or unknown command, a missing file or an unknown option exits 1 with a hint', async function () {
@@ -93,6 +94,33 @@ describe('sessionkit CLI', function () {
         assert.match(result.stderr, /sessionkit --help/);
         assert.equal(result.stdout, '');
       }
+    });
+  });
+
+  describe('with a third-party provider', function () {
+    const mapProvider = fileURLToPath(new URL('../examples/custom-provider/map-provider.ts', import.meta.url));
+
+    it('--import loads a module that registers a provider, so a config naming it works', async function () {
+      const path = join(dir, 'third-party.ini');
+      await writeFile(path, '[session]\nPROVIDER = example-map\n');
+      const result = await sessionkit('check', path, '--import', mapProvider);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^ok: provider example-map stored, read and deleted a test record/);
+    });
+
+    it('without --import the unknown provider says how to load it, naming no module that does not exist', async function () {
+      const path = join(dir, 'third-party.ini');
+      await writeFile(path, '[session]\nPROVIDER = example-map\n');
+      const result = await sessionkit('check', path);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /PROVIDER: session: unknown provider "example-map" \(not a built-in provider; .*--import <module>/);
+      assert.doesNotMatch(result.stderr, /sessionkit\/providers\/example-map/);
+    });
+
+    it('an --import that cannot be loaded exits 2 naming the module and what to do', async function () {
+      const result = await sessionkit('count', good, '--import', 'sessionkit-no-such-provider');
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /--import "sessionkit-no-such-provider" failed \(ERR_MODULE_NOT_FOUND\); install the package/);
     });
   });
 

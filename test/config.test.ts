@@ -272,11 +272,27 @@ describe('config: parseIni comments, quoting and line endings', () => {
     assert.equal(thrown(() => parseIni(session('PROVIDER = `memory` extra'))).message, 'session: line 2 has text after the closing quote of PROVIDER');
   });
 
-  it('only = separates a key from its value: key: value is an error with its line', () => {
-    assert.equal(thrown(() => parseIni(session('PROVIDER = memory', 'COOKIE_NAME: sid'))).message, 
-      'session: line 3 is neither a [section], a comment nor key = value',
+  it('= or :, whichever comes first, separates a key from its value, as in go-ini', () => {
+    assert.deepEqual(parseIni(session('PROVIDER: postgres', 'PROVIDER_CONFIG: postgres://app:pw@db/app?sslmode=disable', 'CACHE_CONTROL = a=b:c')), 
+      { provider: 'postgres', providerConfig: 'postgres://app:pw@db/app?sslmode=disable', cacheControl: 'a=b:c' },
     );
     assert.equal(thrown(() => parseIni(session('= memory'))).message, 'session: line 2 has no key before "="');
+    assert.equal(thrown(() => parseIni(session(': memory'))).message, 'session: line 2 has no key before ":"');
+    assert.equal(thrown(() => parseIni(session('PROVIDER = memory', 'just words'))).message, 'session: line 3 is neither a [section], a comment nor key = value');
+  });
+
+  it('a value ending in a backslash continues on the next line, as in go-ini', () => {
+    const text = session(
+      'PROVIDER_CONFIG = user=app \\',
+      '    password=pw; host=db \\',
+      '  port=5432',
+      'COOKIE_NAME = sid',
+    );
+    assert.deepEqual(parseIni(text), { providerConfig: 'user=app password=pw; host=db port=5432', cookieName: 'sid' });
+    assert.deepEqual(parseIni(session('PROVIDER_CONFIG = a\\', '', 'COOKIE_NAME = b')), { providerConfig: 'a', cookieName: 'b' }, 'a blank line ends it');
+    assert.deepEqual(parseIni(session('PROVIDER_CONFIG = a\\')), { providerConfig: 'a' }, 'so does the end of the text');
+    assert.deepEqual(parseIni(session('PROVIDER_CONFIG = "a\\"', 'COOKIE_NAME = b')), { providerConfig: 'a\\', cookieName: 'b' }, 'a quoted value is not continued');
+    contains(thrown(() => parseIni(session('PROVIDER_CONFIG = a\\', 'b', 'COOKIE_SECURE = maybe'))).message, 'line 4: COOKIE_SECURE');
   });
 
   it('CRLF and lone CR line endings count lines the same as LF', () => {
@@ -319,7 +335,9 @@ describe('config: parseIni refuses bad input (checklist row 52)', () => {
   });
 
   it('zero or negative lifetimes are errors naming the key and line', () => {
-    assert.equal(thrown(() => parseIni(session('MAX_LIFE_TIME = 0'))).message, 'session: line 2: MAX_LIFE_TIME must be a positive number of seconds, got 0');
+    assert.equal(thrown(() => parseIni(session('MAX_LIFE_TIME = 0'))).message, 
+      'session: line 2: MAX_LIFE_TIME must be a positive number of seconds or a duration such as 30s, 15m or 1h, got 0',
+    );
     contains(thrown(() => parseIni(session('SESSION_LIFE_TIME = 0s'))).message, 'line 2: SESSION_LIFE_TIME must be a positive');
     assert.equal(thrown(() => parseIni(session('SESSION_LIFE_TIME = -1'))).message, 'session: line 2: SESSION_LIFE_TIME must not be negative, got "-1"');
     contains(thrown(() => parseIni(session('GC_INTERVAL_TIME = -60'))).message, 'line 2: GC_INTERVAL_TIME must not be negative');
@@ -330,11 +348,17 @@ describe('config: parseIni refuses bad input (checklist row 52)', () => {
     );
   });
 
-  it('ID_LENGTH below 32, odd or not a number is an error naming the key and line', () => {
-    assert.equal(thrown(() => parseIni(session('ID_LENGTH = 16'))).message, 
-      'session: line 2: ID_LENGTH must be an even number from 32 to 128 hex characters, got 16',
-    );
-    contains(thrown(() => parseIni(session('ID_LENGTH = 31'))).message, 'line 2: ID_LENGTH');
+  it('ID_LENGTH below 32 (macaron writes 16) is refused saying it is below the 128-bit floor and what to write', () => {
+    for (const key of ['ID_LENGTH', 'IdLength']) {
+      assert.equal(thrown(() => parseIni(session(`${key} = 16`))).message, 
+        `session: line 2: ${key} 16 gives 64-bit ids, below the 128-bit minimum of OWASP's session management cheat sheet; use 32 (the default) or more, up to 128, or leave it out`,
+      );
+    }
+  });
+
+  it('ID_LENGTH odd, above 128 or not a number is an error naming the key and line', () => {
+    assert.equal(thrown(() => parseIni(session('ID_LENGTH = 33'))).message, 'session: line 2: ID_LENGTH must be an even number from 32 to 128 hex characters, got 33');
+    contains(thrown(() => parseIni(session('ID_LENGTH = 130'))).message, 'line 2: ID_LENGTH');
     assert.equal(thrown(() => parseIni(session('ID_LENGTH = 32.0'))).message, 'session: line 2: ID_LENGTH must be a whole number, got "32.0"');
   });
 
@@ -389,6 +413,42 @@ describe('config: parseIni refuses bad input (checklist row 52)', () => {
   });
 });
 
+describe("config: the Go libraries' option names", () => {
+  it("macaron's session.Options field names are keys too, Gclifetime being GC_INTERVAL_TIME", () => {
+    const text = session(
+      'Provider = file', 'ProviderConfig = data/sessions', 'CookieName = MacaronSession', 'CookiePath = /',
+      'Gclifetime = 600', 'Maxlifetime = 1200', 'Secure = false', 'CookieLifeTime = 0', 'Domain =', 'IdLength = 32', 'Section = session',
+    );
+    assert.deepEqual(parseIni(text), {
+      provider: 'file', providerConfig: 'data/sessions', cookieName: 'MacaronSession', cookiePath: '/', gcInterval: 600,
+      maxLifetime: 1200, secure: false, cookieLifeTime: 0, domain: '', idLength: 32,
+    });
+  });
+
+  it('SECTION is accepted when it names the section it is in, and otherwise says how to read that section', () => {
+    assert.deepEqual(parseIni('[web_session]\nSECTION = Web_Session\n', { section: 'web_session' }), {});
+    assert.equal(thrown(() => parseIni(session('SECTION = web_session'))).message, 
+      'session: line 2: SECTION = "web_session" names another section than [session], the one being read; to read [web_session], pass { section: "web_session" } to loadIni or --section to the sessionkit command',
+    );
+  });
+
+  it("beego's hashfunc/hashkey and iris's delim are refused saying why and what to write instead", () => {
+    for (const key of ['hashfunc', 'SessionHashFunc', 'SessionIDHashFunc', 'hashkey', 'SessionHashKey']) {
+      assert.match(thrown(() => parseIni(session(`${key} = sha1`))).message, 
+        new RegExp(`^session: line 2: ${key} is not a setting here: beego hashed new ids with it; .*remove it \\(to sign the cookie, set secret\\)$`),
+      );
+    }
+    assert.match(thrown(() => parseIni(session('delim = -'))).message, /^session: line 2: delim is not a setting here: iris's Delim .*prefix=session:\)$/);
+    assert.match(thrown(() => parseIni(session('SessionIDLength = 16'))).message, /counts random bytes.*beego's 16 is idLength 32/);
+  });
+
+  it('a cross-option error points at the line of the option it is about, also when its message starts with another word', () => {
+    assert.equal(thrown(() => parseIni(session('PROVIDER = memory', 'COOKIE_NAME = __Host-sid'))).message, 
+      'session: line 3: COOKIE_NAME: a __Host- cookie needs secure: true, no domain and cookiePath "/"',
+    );
+  });
+});
+
 describe('config: loadIni', () => {
   let dir: string;
   before(async () => {
@@ -439,9 +499,9 @@ describe('config: the key table, the example file and the README', () => {
     'maxRecordSize', 'maxRetries', 'onStoreError',
   ];
 
-  it('the table has one row for every ManagerOptions field that fits a file, plus the ignored SESSION_ON', () => {
+  it('the table has one row for every ManagerOptions field that fits a file, plus the ignored SECTION and SESSION_ON', () => {
     assert.deepEqual(KEYS.flatMap((row) => (row.option === undefined ? [] : [row.option])).sort(), [...fileOptions].sort());
-    assert.deepEqual(KEYS.filter((row) => row.option === undefined).map((row) => row.name), ['SESSION_ON']);
+    assert.deepEqual(KEYS.filter((row) => row.option === undefined).map((row) => row.name), ['SECTION', 'SESSION_ON']);
   });
 
   it('the table defaults are the DEFAULTS of ManagerOptions', () => {

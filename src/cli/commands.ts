@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KEYS, keyDefaults, loadIni } from '../../config/index.ts';
 // The package entry, not manager.ts alone: importing it registers the memory and file providers.
 import { SessionError, createManager, isSessionError, isValidId, type Manager, type ManagerOptions } from '../index.ts';
+import { BUILT_IN_PROVIDERS } from '../registry.ts';
 import { MASK, redactProviderConfig, scrub, sensitiveValues } from './redact.ts';
 
 /** EXIT are the CLI's exit codes: 0 done, 1 the command line is wrong, 2 the config or the store failed. */
@@ -13,9 +16,6 @@ export interface CliOutput {
   stdout(text: string): void;
   stderr(text: string): void;
 }
-
-/** BUILT_IN_PROVIDERS are the provider names shipped as `sessionkit/providers/<name>`, imported by name on demand. */
-export const BUILT_IN_PROVIDERS: readonly string[] = ['memory', 'file', 'redis', 'memcache', 'postgres', 'mysql', 'mongodb', 'couchbase', 'lmdb'];
 
 /** USAGE is the text of `sessionkit --help`. */
 export const USAGE = `usage: sessionkit <command> <app.ini> [argument] [--section <name>]
@@ -32,6 +32,9 @@ commands:
 
 options:
   -s, --section <name>   INI section with the session keys (default: session)
+  -i, --import <module>  import a module before reading the config, so a third-party provider
+                         registers itself (e.g. --import sessionkit-sqlite or ./my-provider.js);
+                         a path is relative to the current directory; may be repeated
   -h, --help             show this help
 
 exit codes: 0 done, 1 usage error, 2 config or store error
@@ -72,7 +75,11 @@ export async function run(argv: readonly string[], out: CliOutput): Promise<numb
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { section: { type: 'string', short: 's', default: 'session' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        section: { type: 'string', short: 's', default: 'session' },
+        import: { type: 'string', short: 'i', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     return usage(out, (error as Error).message);
@@ -92,6 +99,7 @@ export async function run(argv: readonly string[], out: CliOutput): Promise<numb
   let secrets: string[] = [];
   let manager: Manager | undefined;
   try {
+    for (const specifier of parsed.values.import ?? []) await importModule(specifier);
     const options = await loadIni(file, { section });
     secrets = [...secretsOf(options), ...(await atKey(file, section, providerSecrets(options)))];
     manager = await atKey(file, section, createManager({ ...options, gcInterval: 0 }));
@@ -126,6 +134,27 @@ async function importProvider(name: string): Promise<Record<string, unknown> | u
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'import failed';
     throw new SessionError('ERR_SESSION_UNKNOWN_PROVIDER', `session: cannot load provider "${name}" from sessionkit/providers/${name} (${reason})`, { cause });
+  }
+}
+
+/**
+ * importModule imports `specifier` for its side effects, as `node --import` would: a path
+ * (`./x.js`, `/abs/x.js`) from the current directory, a package name from where sessionkit is
+ * installed — the app's node_modules, where the package must find this same sessionkit for the
+ * provider it registers to be seen.
+ */
+async function importModule(specifier: string): Promise<void> {
+  const path = specifier.startsWith('.') || isAbsolute(specifier);
+  const url = path ? pathToFileURL(resolve(specifier)).href : specifier;
+  try {
+    await import(url);
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'it threw';
+    throw new SessionError(
+      'ERR_SESSION_MISSING_DEPENDENCY',
+      `session: --import ${JSON.stringify(specifier)} failed (${reason}); install the package in the app beside sessionkit, or give the module's path (./path/to/provider.js)`,
+      { cause },
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Manager } from 'sessionkit';
 import { closeServer } from 'sessionkit/testing';
 import { createApp } from '../../examples/express/app.ts';
-import { inCI } from '../support/servers.ts';
+import { inCI, skipBecause } from '../support/servers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -60,10 +60,9 @@ describe('example app in Chromium', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (run .ci/chromium.sh)`;
-      if (inCI) throw new Error(`${reason}, and CI expects it`);
-      console.log(`      (pending: ${reason})`);
-      this.skip();
+      const reason = `Chromium is missing at ${CHROMIUM}`;
+      if (inCI) throw new Error(`${reason}, and CI expects it (run .ci/chromium.sh)`);
+      skipBecause(this, { reason, enable: 'bash .ci/chromium.sh' });
     }
     await mkdir(ARTIFACTS, { recursive: true });
     const created = await createApp();

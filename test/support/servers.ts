@@ -18,27 +18,55 @@ export function reachable(host: string, port: number, timeoutMs = 1000): Promise
 }
 
 /**
+ * SkipReason says why a suite or test did not run and, where something can be done, the command
+ * that makes it run. The summary reporter (test/support/summary-reporter.cjs) groups skipped tests
+ * by it: it reads the `skipReason` property of the skipped test or of a suite above it.
+ */
+export interface SkipReason {
+  reason: string;
+  enable?: string;
+}
+
+/**
+ * skipBecause skips the running test — or, called from a `before` hook, every test of the hook's
+ * suite — and records `why` where the summary reporter finds it.
+ */
+export function skipBecause(ctx: Mocha.Context, why: SkipReason): never {
+  const runnable = ctx.test;
+  const target = (runnable as { type?: string } | undefined)?.type === 'hook' ? runnable?.parent : runnable;
+  if (target) Object.assign(target, { skipReason: why });
+  ctx.skip();
+}
+
+/** START tells, per port, how to get the server a suite needs running on this machine. */
+const START: Readonly<Record<number, string>> = {
+  5432: 'start PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth, database test)',
+  3306: 'start MariaDB or MySQL on 127.0.0.1:3306 (user root, empty password, database test)',
+  6379: 'start redis-server on 127.0.0.1:6379',
+  7000: 'bash .ci/redis-cluster.sh',
+  26379: 'bash .ci/redis-sentinel.sh',
+  11211: 'bash .ci/memcached.sh',
+};
+
+/**
  * requireServer gates an integration suite on a server: in CI an unreachable server fails the
- * suite; elsewhere the suite is reported pending with the reason. Call it from a `before` hook.
+ * suite; elsewhere the suite is skipped with the reason and the command that starts the server.
+ * Call it from a `before` hook.
  */
 export async function requireServer(ctx: Mocha.Context, label: string, host: string, port: number): Promise<void> {
   if (await reachable(host, port)) return;
-  const reason = `${label} is not reachable at ${host}:${port}`;
+  const reason = `${label.replace(/ \(.*\)$/, '')} is not reachable at ${host}:${port}`;
   if (inCI) throw new Error(`${reason}, and CI expects it (see .ci/run)`);
-  console.log(`      (pending: ${reason})`);
-  ctx.skip();
+  skipBecause(ctx, { reason, enable: START[port] ?? `start it on ${host}:${port}` });
 }
 
 /**
  * requireEnvServer gates a suite on a server named by an environment variable (for backends no
- * CI machine has): unset, the suite is pending with the reason and an example; set, it runs and an
+ * CI machine has): unset, the suite is skipped with the reason and an example; set, it runs and an
  * unreachable server fails it. Returns the variable's value.
  */
 export function requireEnvServer(ctx: Mocha.Context, variable: string, example: string): string {
   const value = process.env[variable];
-  if (!value) {
-    console.log(`      (pending: ${variable} is not set, e.g. ${example})`);
-    ctx.skip();
-  }
+  if (!value) skipBecause(ctx, { reason: `${variable} is not set`, enable: `${variable}=${example} npm test` });
   return value;
 }
