@@ -9,7 +9,7 @@ import { closest } from '../src/suggest.ts';
  */
 
 /** FileOption names the {@link ManagerOptions} fields a config file can set (functions cannot). */
-export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'onRejectedId' | 'now'>;
+export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'onRejectedId' | 'idGenerator' | 'now'>;
 
 /** KeyValue is a parsed value as {@link ManagerOptions} holds it (seconds as numbers). */
 export type KeyValue = string | number | boolean | string[];
@@ -122,7 +122,7 @@ export const KEYS: readonly KeyRow[] = [
   },
   {
     name: 'CACHE_CONTROL', option: 'cacheControl', aliases: [], type: { kind: 'string', empty: false, falseWord: true }, default: DEFAULTS.cacheControl, sensitive: false,
-    doc: 'Cache-Control sent with every response that sets the cookie; false sends none',
+    doc: 'Cache-Control sent, with Vary: Cookie, on responses that set the cookie and on responses to requests that carried a live session (unless the handler set its own); false sends none',
   },
   {
     name: 'MAX_RECORD_SIZE', option: 'maxRecordSize', aliases: [], type: integer, default: DEFAULTS.maxRecordSize, sensitive: false,
@@ -136,6 +136,14 @@ export const KEYS: readonly KeyRow[] = [
     name: 'ON_STORE_ERROR', option: 'onStoreError', aliases: [], type: { kind: 'enum', values: { fail: 'fail', continue: 'continue' } },
     default: DEFAULTS.onStoreError, sensitive: false,
     doc: 'a store error while loading a session fails the request (fail) or runs it without a session (continue)',
+  },
+  {
+    name: 'SAVE_UNINITIALIZED', option: 'saveUninitialized', aliases: [], type: boolean, default: DEFAULTS.saveUninitialized, sensitive: false,
+    doc: 'store a new session and send its cookie on the first visit, as beego and macaron do; false stores nothing until a request writes',
+  },
+  {
+    name: 'FLASH_PROPERTY', option: 'flashProperty', aliases: [], type: { kind: 'string', empty: false, falseWord: true }, default: DEFAULTS.flashProperty, sensitive: false,
+    doc: "name of the leveled flash on a session; another name (e.g. flashes) leaves session.flash to connect-flash; false offers it under no name",
   },
   {
     name: 'SECTION', option: undefined, aliases: [], type: name, default: undefined, sample: 'session', sensitive: false,

@@ -70,7 +70,11 @@ export interface ManagerOptions {
   secret?: string | string[];
   /** idHeader also reads the id from, and returns it in, this header (e.g. "X-Session-Id") [unset]. */
   idHeader?: string;
-  /** cacheControl is sent with every response that sets the session cookie ["no-store"]; false sends none. */
+  /**
+   * cacheControl is sent, with `Vary: Cookie`, on every response that sets the session cookie (in
+   * place of the handler's) and on every response to a request that carried a live session
+   * (unless the handler set its own) ["no-store"]; false sends none.
+   */
   cacheControl?: string | false;
   /** maxRecordSize limits an encoded session in bytes [1 MiB]; a bigger one fails at save. */
   maxRecordSize?: number;
@@ -142,6 +146,9 @@ export const OPTION_NAMES = {
   onError: [],
   onDestroy: [],
   onRejectedId: [],
+  saveUninitialized: [],
+  flashProperty: [],
+  idGenerator: ['SessionIDGenerator', 'genid'],
   now: [],
 } as const satisfies Record<keyof ManagerOptions, readonly string[]>;
 
@@ -300,9 +307,9 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
   };
   const flashProperty = options.flashProperty ?? DEFAULTS.flashProperty;
   if (flashProperty !== false && (typeof flashProperty !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(flashProperty))) {
-    throw invalid(`flashProperty must be a property name or false, got ${JSON.stringify(flashProperty)}`);
+    throw invalid('flashProperty', `flashProperty must be a property name or false, got ${JSON.stringify(flashProperty)}`);
   }
-  if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator must be a function returning an id');
+  if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator', 'idGenerator must be a function returning an id');
   const httpOnly = options.httpOnly ?? DEFAULTS.httpOnly;
   const cacheControl = options.cacheControl ?? DEFAULTS.cacheControl;
   if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl', 'cacheControl must be a header value or false');
