@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SessionError } from '../src/errors.ts';
 import { resolveOptions, type ManagerOptions } from '../src/options.ts';
-import { readBoolean, readDurationMs, readInteger } from './dsn.ts';
+import { readBoolean, readDurationMs, readInteger } from '../src/read-value.ts';
 import { tokenizeIni, type IniEntry } from './ini.ts';
 import { findKey, suggestKey, type KeyRow, type KeyType, type KeyValue } from './keys.ts';
 

@@ -1,4 +1,4 @@
-import { configError, givenTwiceError, parseHostListUrl, shownValue, takeQueryOptions, unknownOptionError } from '../../config/dsn.ts';
+import { configError, givenTwiceError, parseHostListUrl, shownValue, takeQueryOptions, unknownOptionError } from '../shared/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
@@ -10,8 +10,8 @@ import {
   listEntries,
   readEntries,
   removeEntry,
-} from '../../src/index-document.ts';
-import { loadOptional } from '../../src/load.ts';
+} from '../shared/index-document.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 
@@ -435,7 +435,7 @@ export class CouchbaseStore implements Store {
   }
 
   /**
-   * indexDocument gives the CAS loop of src/index-document.ts its access to the document of one
+   * indexDocument gives the CAS loop of providers/shared/index-document.ts its access to the document of one
    * index key. Its expiry is the latest entry's, rounded up to the second so that the document never
    * goes before a live entry; a conflict (the document appeared, changed or went away) reads as `false`.
    */

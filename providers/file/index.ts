@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';

@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { configError, parseKeyValues, rejectUnknown } from '../../config/dsn.ts';
+import { configError, parseKeyValues, rejectUnknown } from '../shared/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 

@@ -8,7 +8,7 @@ import {
   parseInteger,
   rejectUnknown,
   shownValue,
-} from '../../config/dsn.ts';
+} from '../shared/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId, MAX_ID_LENGTH } from '../../src/id.ts';
 import {
@@ -20,8 +20,8 @@ import {
   listEntries,
   readEntries,
   removeEntry,
-} from '../../src/index-document.ts';
-import { loadOptional } from '../../src/load.ts';
+} from '../shared/index-document.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 
@@ -323,7 +323,7 @@ export class MemcacheStore implements Store {
   }
 
   /**
-   * indexDocument gives the CAS loop of src/index-document.ts its access to the item of one index
+   * indexDocument gives the CAS loop of providers/shared/index-document.ts its access to the item of one index
    * key. A conflict (the item appeared, changed or went away) reads as `false`; the writes are
    * conditional, so they are sent once, like compareAndSet's.
    */

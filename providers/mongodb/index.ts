@@ -1,8 +1,8 @@
-import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
+import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../shared/dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 

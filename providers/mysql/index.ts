@@ -1,8 +1,8 @@
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { PoolConnection as PromisePoolConnection, Pool as PromisePool } from 'mysql2/promise';
-import { configError, decodeComponent, givenTwiceError, parseBoolean, parseDurationMs, parseHostPort, parseInteger, shownValue, unknownOptionError } from '../../config/dsn.ts';
+import { configError, decodeComponent, givenTwiceError, parseBoolean, parseDurationMs, parseHostPort, parseInteger, shownValue, unknownOptionError } from '../shared/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import {
@@ -17,7 +17,7 @@ import {
   quoteTable,
   sqlStoreError,
   type SqlTable,
-} from '../../src/sql-table.ts';
+} from '../shared/sql-table.ts';
 
 const NAME = 'mysql';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Pool, PoolConfig, QueryResult } from 'pg';
-import { configError, decodeComponent, givenTwiceError, parseInteger, rejectUnknown, shownName, shownValue } from '../../config/dsn.ts';
+import { configError, decodeComponent, givenTwiceError, parseInteger, rejectUnknown, shownName, shownValue } from '../shared/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import {
@@ -18,7 +18,7 @@ import {
   quoteTable,
   sqlStoreError,
   type SqlTable,
-} from '../../src/sql-table.ts';
+} from '../shared/sql-table.ts';
 
 const NAME = 'postgres';
 

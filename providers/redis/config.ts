@@ -11,7 +11,7 @@ import {
   shownName,
   shownValue,
   type HostPort,
-} from '../../config/dsn.ts';
+} from '../shared/dsn.ts';
 import type { SessionError } from '../../src/errors.ts';
 
 const NAME = 'redis';

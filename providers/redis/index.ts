@@ -1,8 +1,8 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
 import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import { parseConfig, type RedisOptions } from './config.ts';

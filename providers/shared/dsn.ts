@@ -1,4 +1,5 @@
-import { SessionError } from '../src/errors.ts';
+import { SessionError } from '../../src/errors.ts';
+import { readBoolean, readDurationMs, readInteger } from '../../src/read-value.ts';
 
 /**
  * Helpers shared by the providers' pure `parseConfig` functions. Each names the provider and the
@@ -41,26 +42,6 @@ export function givenTwiceError(provider: string, key: string): SessionError {
   return configError(provider, PLAIN_NAME.test(key) ? `${key} is given twice` : `an option is given twice ${shownName(key)}`);
 }
 
-/**
- * readInteger reads a whole decimal number (optional `-`, surrounding space ignored); anything
- * else, or a number beyond the safe integer range, gives undefined — never 0. The `parse*`
- * helpers below and the INI loader build their own messages on these `read*` functions.
- */
-export function readInteger(value: string): number | undefined {
-  const text = value.trim();
-  if (!/^-?\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** readBoolean reads true/false/1/0/yes/no/on/off in any case; anything else gives undefined. */
-export function readBoolean(value: string): boolean | undefined {
-  const text = value.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(text)) return true;
-  if (['false', '0', 'no', 'off'].includes(text)) return false;
-  return undefined;
-}
-
 /** parseInteger reads a whole decimal number for `key` within [min, max]; garbage is an error, never 0. */
 export function parseInteger(provider: string, key: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const n = readInteger(value);
@@ -74,21 +55,6 @@ export function parseBoolean(provider: string, key: string, value: string): bool
   const flag = readBoolean(value);
   if (flag === undefined) throw configError(provider, `${key} must be true or false, got ${shownValue(value)}`);
   return flag;
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * readDurationMs reads a non-negative duration as Go writes it (`30s`, `1.5m`, `250ms`, `2h`) or a
- * bare number in `bareUnit` (seconds by default) and returns whole ms; anything else (a sign,
- * compound `1h30m`, garbage) gives undefined.
- */
-export function readDurationMs(value: string, bareUnit: 's' | 'ms' = 's'): number | undefined {
-  const match = DURATION.exec(value.trim());
-  if (!match) return undefined;
-  const ms = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? bareUnit]!);
-  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /**

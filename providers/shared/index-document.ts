@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionError } from './errors.ts';
+import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash, MAX_INDEX_KEY } from './index-key.ts';
-import { assertValidId, isValidId } from './id.ts';
+import { assertValidId, isValidId } from '../../src/id.ts';
 
 /**
  * Stores whose backend keeps whole documents only (memcache, couchbase) hold each index key (see

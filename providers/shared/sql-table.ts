@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { configError, shownValue } from '../config/dsn.ts';
-import { SessionError, storeError } from './errors.ts';
+import { configError, shownValue } from './dsn.ts';
+import { SessionError, storeError } from '../../src/errors.ts';
 
 /**
  * Table names for the SQL providers. A name comes from a config string, so it is checked at parse
