@@ -1,31 +1,16 @@
 import { constants, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionError, storeError } from '../../src/errors.ts';
+import { storeError } from '../../src/errors.ts';
 import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { parseConfig, type FileOptions } from './config.ts';
 
-/** FileOptions: `root` is the absolute directory holding the sessions. */
-export interface FileOptions {
-  root: string;
-}
-
-/** DEFAULT_ROOT is macaron's default PROVIDER_CONFIG for the file provider. */
-export const DEFAULT_ROOT = 'data/sessions';
-
-/**
- * parseConfig reads the file provider's config: a directory, absolute or relative to the working
- * directory; empty means {@link DEFAULT_ROOT}. A path with a NUL byte is refused.
- */
-export function parseConfig(config: string): FileOptions {
-  const dir = config.trim() === '' ? DEFAULT_ROOT : config.trim();
-  if (dir.includes('\0')) throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', 'session/file: the directory path contains a NUL byte');
-  return { root: resolve(dir) };
-}
+export { DEFAULT_ROOT, parseConfig, type FileOptions } from './config.ts';
 
 /** INDEX_DIR is the subtree of the root that holds the index; no session shard is named like it. */
 export const INDEX_DIR = 'index';

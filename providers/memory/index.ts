@@ -3,17 +3,9 @@ import { SessionError } from '../../src/errors.ts';
 import { register } from '../../src/registry.ts';
 import { ExpiryWheel } from './expiry-wheel.ts';
 import { expiryOf, Generations, pack, recordOf } from './generations.ts';
+import { parseConfig } from './config.ts';
 
-/** MemoryOptions: the memory provider takes no options; its config string must be empty. */
-export type MemoryOptions = Record<string, never>;
-
-/** parseConfig accepts only an empty config string: the memory store has nothing to configure. */
-export function parseConfig(config: string): MemoryOptions {
-  if (config.trim() !== '') {
-    throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', 'session/memory: takes no provider config; leave PROVIDER_CONFIG empty');
-  }
-  return {};
-}
+export { parseConfig, type MemoryOptions } from './config.ts';
 
 /**
  * MemoryStore keeps sessions in one process. Expiry is checked on every read; gc drops whole

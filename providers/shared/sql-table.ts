@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { configError, shownValue } from './dsn.ts';
 import { SessionError, storeError } from '../../src/errors.ts';
 
