@@ -1,4 +1,3 @@
-import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
   addEntry,
@@ -13,9 +12,12 @@ import {
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig } from './config.ts';
 
 export { parseConfig, type CouchbaseOptions } from './config.ts';
+
+const NAME = 'couchbase';
 
 /**
  * SDK_TIMEOUTS are the timeouts (ms) sessionkit gives the SDK: a cluster that is down fails `open`
@@ -65,6 +67,8 @@ export interface CouchbaseStoreOptions {
   now?: () => number;
   /** onClose runs once on the first `close()`, e.g. to close the cluster connection. */
   onClose?: () => Promise<void>;
+  /** secrets are the passwords to keep out of every error (`provider.open` passes the config's); default none. */
+  secrets?: readonly (string | undefined)[];
 }
 
 /**
@@ -101,7 +105,8 @@ export class CouchbaseStore implements Store {
   private readonly prefix: string;
   private readonly query: CouchbaseQuery;
   private readonly keyspace: string;
-  private onClose: (() => Promise<void>) | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(
     private readonly collection: CouchbaseCollection,
@@ -112,68 +117,53 @@ export class CouchbaseStore implements Store {
     this.query = options.query;
     this.keyspace = options.keyspace;
     this.onClose = options.onClose;
+    this.guard = new StoreGuard(NAME, { secrets: options.secrets ?? [] });
   }
 
   async get(sid: string): Promise<string | undefined> {
     const key = this.key(sid);
-    try {
-      return text((await this.collection.get(key)).content);
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return undefined;
-      throw storeError('couchbase', 'get', cause);
-    }
+    const found = await this.guard.run('get', () => this.collection.get(key).catch(orMissing(undefined)));
+    return found && text(found.content);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     if (expiresAt <= this.now()) return this.destroy(sid);
-    try {
-      await this.collection.upsert(key, { record }, { expiry: new Date(expiresAt) });
-    } catch (cause) {
-      throw storeError('couchbase', 'set', cause);
-    }
+    await this.guard.run('set', () => this.collection.upsert(key, { record }, { expiry: new Date(expiresAt) }));
   }
 
   async destroy(sid: string): Promise<void> {
     const key = this.key(sid);
-    try {
-      await this.collection.remove(key);
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-      throw storeError('couchbase', 'destroy', cause);
-    }
+    await this.guard.run('destroy', () => this.collection.remove(key).catch(orMissing(undefined)));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const key = this.key(sid);
     const past = expiresAt <= this.now();
-    try {
-      if (expected === undefined) {
-        // Writing an already-expired record is writing nothing: succeed exactly when none is live.
-        if (past) return (await this.get(sid)) === undefined;
-        await this.collection.insert(key, { record }, { expiry: new Date(expiresAt) });
+    // Writing an already-expired record is writing nothing: succeed exactly when none is live.
+    if (expected === undefined && past) return (await this.get(sid)) === undefined;
+    return this.guard.run('compareAndSet', async () => {
+      try {
+        if (expected === undefined) {
+          await this.collection.insert(key, { record }, { expiry: new Date(expiresAt) });
+          return true;
+        }
+        const current = await this.collection.get(key);
+        if (text(current.content) !== expected) return false;
+        if (past) await this.collection.remove(key, { cas: current.cas });
+        else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
         return true;
+      } catch (cause) {
+        if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
+        throw cause;
       }
-      const current = await this.collection.get(key);
-      if (text(current.content) !== expected) return false;
-      if (past) await this.collection.remove(key, { cas: current.cas });
-      else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
-      return true;
-    } catch (cause) {
-      if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
-      throw storeError('couchbase', 'compareAndSet', cause);
-    }
+    });
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     if (expiresAt <= this.now()) return this.destroy(sid);
-    try {
-      await this.collection.touch(key, new Date(expiresAt));
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-      throw storeError('couchbase', 'touch', cause);
-    }
+    await this.guard.run('touch', () => this.collection.touch(key, new Date(expiresAt)).catch(orMissing(undefined)));
   }
 
   /**
@@ -185,57 +175,44 @@ export class CouchbaseStore implements Store {
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const oldKey = this.key(oldSid);
     const newKey = this.key(newSid);
-    for (let attempt = 0; ; attempt++) {
-      let content: string;
-      let expiry: Date | undefined;
-      try {
-        const current = await this.collection.get(oldKey, { withExpiry: true });
-        content = text(current.content);
-        expiry = current.expiryTime ? new Date(current.expiryTime * 1000) : undefined;
-        await this.collection.remove(oldKey, { cas: current.cas });
-      } catch (cause) {
-        if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-        if (couchbaseError(cause, 'CasMismatchError') && attempt < 3) continue;
-        throw storeError('couchbase', 'regenerate', cause);
-      }
-      try {
-        await this.collection.insert(newKey, { record: content }, expiry ? { expiry } : {});
-        return;
-      } catch (cause) {
-        await this.collection.insert(oldKey, { record: content }, expiry ? { expiry } : {}).catch(() => undefined);
-        if (couchbaseError(cause, 'DocumentExistsError')) {
-          throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: regenerate failed: the new session id already exists', { cause });
+    await this.guard.run('regenerate', async () => {
+      for (let attempt = 0; ; attempt++) {
+        let content: string;
+        let expiry: Date | undefined;
+        try {
+          const current = await this.collection.get(oldKey, { withExpiry: true });
+          content = text(current.content);
+          expiry = current.expiryTime ? new Date(current.expiryTime * 1000) : undefined;
+          await this.collection.remove(oldKey, { cas: current.cas });
+        } catch (cause) {
+          if (couchbaseError(cause, 'DocumentNotFoundError')) return;
+          if (couchbaseError(cause, 'CasMismatchError') && attempt < 3) continue;
+          throw cause;
         }
-        throw storeError('couchbase', 'regenerate', cause);
+        try {
+          await this.collection.insert(newKey, { record: content }, expiry ? { expiry } : {});
+          return;
+        } catch (cause) {
+          await this.collection.insert(oldKey, { record: content }, expiry ? { expiry } : {}).catch(() => undefined);
+          throw couchbaseError(cause, 'DocumentExistsError') ? idTaken(NAME) : cause;
+        }
       }
-    }
+    });
   }
 
   /** indexAdd is `get` + a CAS-guarded `replace` (or `insert` for a new index key), retried on conflict. */
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
-    try {
-      await addEntry('couchbase', this.indexDocument(key), sid, expiresAt, this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexAdd', cause);
-    }
+    await this.guard.run('indexAdd', () => addEntry(NAME, this.indexDocument(key), sid, expiresAt, this.now));
   }
 
   /** indexRemove is `get` + a CAS-guarded `replace`, or `remove` once the last entry goes; a missing entry is one `get`. */
   async indexRemove(key: string, sid: string): Promise<void> {
-    try {
-      await removeEntry('couchbase', this.indexDocument(key), sid, this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexRemove', cause);
-    }
+    await this.guard.run('indexRemove', () => removeEntry(NAME, this.indexDocument(key), sid, this.now));
   }
 
   /** indexList is one `get`; expired entries are left out by the store's clock. */
   async indexList(key: string): Promise<string[]> {
-    try {
-      return await listEntries(this.indexDocument(key), this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexList', cause);
-    }
+    return this.guard.run('indexList', () => listEntries(this.indexDocument(key), this.now));
   }
 
   /**
@@ -246,11 +223,8 @@ export class CouchbaseStore implements Store {
     const statement =
       `SELECT RAW COUNT(*) FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` +
       'AND REGEXP_CONTAINS(META(d).id, $pattern) AND META(d).expiration > $now';
-    const rows = await this.run('count', statement, { ...this.keyRange(false), now: Math.floor(this.now() / 1000) });
-    const n = rows[0];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-      throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: count failed: the query returned no count');
-    }
+    const [n] = await this.statement('count', statement, { ...this.keyRange(false), now: Math.floor(this.now() / 1000) });
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw this.guard.fail('count', new Error('the query returned no count'));
     return n;
   }
 
@@ -258,17 +232,16 @@ export class CouchbaseStore implements Store {
   async clear(): Promise<void> {
     const statement =
       `DELETE FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` + 'AND REGEXP_CONTAINS(META(d).id, $pattern)';
-    await this.run('clear', statement, this.keyRange(true));
+    await this.statement('clear', statement, this.keyRange(true));
   }
 
+  /** close runs `onClose` once; later calls reject with `ERR_SESSION_CLOSED`. */
   async close(): Promise<void> {
-    const onClose = this.onClose;
-    this.onClose = undefined;
-    await onClose?.();
+    await this.guard.close(async () => this.onClose?.());
   }
 
   private key(sid: string): string {
-    assertValidId(sid, 'couchbase');
+    assertValidId(sid, NAME);
     return this.prefix + sid;
   }
 
@@ -293,7 +266,7 @@ export class CouchbaseStore implements Store {
    * goes before a live entry; a conflict (the document appeared, changed or went away) reads as `false`.
    */
   private indexDocument(indexKey: string): IndexDocument<unknown> {
-    const key = indexDocumentKey('couchbase', this.prefix, indexKey);
+    const key = indexDocumentKey(NAME, this.prefix, indexKey);
     const expiry = (expiresAt: number) => new Date(Math.ceil(expiresAt / 1000) * 1000);
     const conflict = (cause: unknown) => {
       if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
@@ -317,20 +290,25 @@ export class CouchbaseStore implements Store {
     };
   }
 
-  private async run(action: string, statement: string, parameters: Record<string, string | number>): Promise<unknown[]> {
-    try {
-      return (await this.query(statement, { parameters, scanConsistency: 'request_plus' })).rows;
-    } catch (cause) {
-      if (QUERY_SETUP_ERRORS.some((name) => couchbaseError(cause, name))) {
-        throw new SessionError(
-          'ERR_SESSION_STORE',
-          `session/couchbase: ${action} failed: it needs the query service and an index on ${this.keyspace} (CREATE PRIMARY INDEX ON ${this.keyspace})`,
-          { cause },
-        );
+  /** statement runs one SQL++ statement and returns its rows; a cluster without the query service or an index gets a message saying so. */
+  private statement(action: string, statement: string, parameters: Record<string, string | number>): Promise<unknown[]> {
+    return this.guard.run(action, async () => {
+      try {
+        return (await this.query(statement, { parameters, scanConsistency: 'request_plus' })).rows;
+      } catch (cause) {
+        if (!QUERY_SETUP_ERRORS.some((name) => couchbaseError(cause, name))) throw cause;
+        throw this.guard.fail(action, new Error(`it needs the query service and an index on ${this.keyspace} (CREATE PRIMARY INDEX ON ${this.keyspace})`, { cause }));
       }
-      throw storeError('couchbase', action, cause);
-    }
+    });
   }
+}
+
+/** orMissing makes a call that rejects because the document is not there resolve `value`; other errors pass. */
+function orMissing<T>(value: T): (cause: unknown) => T {
+  return (cause) => {
+    if (couchbaseError(cause, 'DocumentNotFoundError')) return value;
+    throw cause;
+  };
 }
 
 /**
@@ -361,7 +339,7 @@ interface CouchbaseModule {
 export const provider: Provider = {
   async open(config: string, options: OpenOptions): Promise<Store> {
     const parsed = parseConfig(config);
-    const loaded = await loadOptional<CouchbaseModule & { default?: CouchbaseModule }>('couchbase', 'couchbase');
+    const loaded = await loadOptional<CouchbaseModule & { default?: CouchbaseModule }>(NAME, 'couchbase');
     const sdk = loaded.default ?? loaded;
     const where = `${parsed.connectionString} bucket ${parsed.bucket}`;
     let cluster: ClusterLike | undefined;
@@ -381,12 +359,11 @@ export const provider: Provider = {
         prefix: parsed.prefix,
         now: options.now,
         onClose: () => owned.close(),
+        secrets: [parsed.password],
       });
     } catch (cause) {
       await cluster?.close().catch(() => undefined);
-      let detail = cause instanceof Error ? cause.message : String(cause);
-      if (parsed.password) detail = detail.split(parsed.password).join('***');
-      throw new SessionError('ERR_SESSION_STORE', `session/couchbase: cannot open ${where}: ${detail}`, { cause });
+      throw failure(NAME, `cannot open ${where}`, cause, [parsed.password]);
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { HostPort } from '../shared/dsn.ts';
-import { SessionError, storeError } from '../../src/errors.ts';
+import { SessionError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
   addEntry,
@@ -14,6 +14,7 @@ import {
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { DEFAULT_SERVER, parseConfig, type MemcacheOptions } from './config.ts';
 
 export { DEFAULT_PREFIX, DEFAULT_SERVER, MAX_KEY_BYTES, parseConfig, type MemcacheOptions } from './config.ts';
@@ -102,14 +103,16 @@ interface Item {
  * is no `count` or `clear`; it expires items itself, so there is no `gc`.
  */
 export class MemcacheStore implements Store {
-  private closed = false;
+  private readonly guard: StoreGuard;
 
   constructor(
     private readonly memjs: Memjs,
     private readonly client: MemjsClient,
     private readonly options: MemcacheOptions,
     private readonly openOptions: OpenOptions,
-  ) {}
+  ) {
+    this.guard = new StoreGuard(NAME, { secrets: [options.password] });
+  }
 
   async get(sid: string): Promise<string | undefined> {
     return (await this.read(sid, 'get'))?.value;
@@ -181,7 +184,7 @@ export class MemcacheStore implements Store {
       const added = await this.request('regenerate', OP.add, newKey, storeExtras(exptime), value, undefined, NO_RETRY);
       if (this.expect('regenerate', added, [STATUS.ok, STATUS.exists, STATUS.notStored]) === STATUS.ok) return;
       await this.request('regenerate', OP.add, oldKey, storeExtras(exptime), value, undefined, NO_RETRY).catch(() => undefined);
-      throw new SessionError('ERR_SESSION_STORE', 'session/memcache: regenerate failed: the new session id is already taken');
+      throw idTaken(NAME);
     }
   }
 
@@ -201,9 +204,7 @@ export class MemcacheStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.client.close();
+    await this.guard.close(async () => this.client.close());
   }
 
   private now(): number {
@@ -270,7 +271,7 @@ export class MemcacheStore implements Store {
     if (allowed.includes(status)) return status;
     if (status === STATUS.tooLarge) throw tooLarge();
     const detail = response.val.length > 0 ? response.val.toString('utf8') : `status 0x${status.toString(16)}`;
-    throw storeError(NAME, action, new Error(`memcached answered ${detail}`));
+    throw this.guard.fail(action, new Error(`memcached answered ${detail}`));
   }
 
   /**
@@ -278,8 +279,8 @@ export class MemcacheStore implements Store {
    * applies the timeout and retries. The CAS token, when given, goes into the header (bytes 16–23),
    * which memjs's own set/add/delete leave zero.
    */
-  private request(action: string, opcode: number, key: string, extras: Buffer | string, value: Buffer | string, cas?: Buffer, retries?: number): Promise<MemjsResponse> {
-    if (this.closed) return Promise.reject(new SessionError('ERR_SESSION_CLOSED', 'session/memcache: the store is closed'));
+  private async request(action: string, opcode: number, key: string, extras: Buffer | string, value: Buffer | string, cas?: Buffer, retries?: number): Promise<MemjsResponse> {
+    this.guard.check(action);
     const { client } = this;
     client.incrSeq();
     const seq = client.seq;
@@ -289,14 +290,14 @@ export class MemcacheStore implements Store {
     const attempts = retries ?? this.options.retries;
     const deadlineMs = attempts * (2 * this.options.timeoutMs + RETRY_DELAY_MS) + 1000;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(storeError(NAME, action, new Error(`no reply within ${deadlineMs}ms`))), deadlineMs);
+      const timer = setTimeout(() => reject(this.guard.fail(action, new Error(`no reply within ${deadlineMs}ms`))), deadlineMs);
       client.perform(
         key,
         buffer,
         seq,
         (err, response) => {
           clearTimeout(timer);
-          if (err || !response) reject(storeError(NAME, action, err ?? 'no response'));
+          if (err || !response) reject(this.guard.fail(action, err ?? 'no response'));
           else resolve(response);
         },
         retries,
@@ -419,8 +420,7 @@ export const provider: Provider = {
         await probe(memjs, client, server, 2 * options.timeoutMs + 500);
       } catch (cause) {
         client.close();
-        const detail = cause instanceof Error ? cause.message : String(cause);
-        throw new SessionError('ERR_SESSION_STORE', `session/memcache: cannot reach memcached at ${address(options.servers[i]!)}: ${detail}`, { cause });
+        throw failure(NAME, `cannot reach memcached at ${address(options.servers[i]!)}`, cause, [options.password]);
       }
     }
     return new MemcacheStore(memjs, client, options, openOptions);

@@ -4,7 +4,8 @@ import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
-import { deleteInBatches, expiryIndexName, GC_BATCH, indexExpiryIndexName, indexKeyHash, indexTable, quoteTable, sqlStoreError, type SqlTable } from '../shared/sql-table.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { deleteInBatches, expiryIndexName, GC_BATCH, indexExpiryIndexName, indexKeyHash, indexTable, quoteTable, type SqlTable } from '../shared/sql-table.ts';
 import { parseConfig, type MysqlOptions } from './config.ts';
 
 export { parseConfig, type MysqlOptions, type MysqlTls } from './config.ts';
@@ -37,7 +38,7 @@ export class MysqlStore implements Store {
   private readonly now: () => number;
   private readonly table: string;
   private readonly index: string;
-  private closed: Promise<void> | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(pool: Pool, options: MysqlOptions, openOptions: OpenOptions) {
     this.db = pool.promise();
@@ -45,6 +46,7 @@ export class MysqlStore implements Store {
     this.now = openOptions.now ?? Date.now;
     this.table = quoteTable(options.table, '`');
     this.index = quoteTable(indexTable(options.table), '`');
+    this.guard = new StoreGuard(NAME, { secrets: [options.password], where: address(options) });
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -107,7 +109,7 @@ export class MysqlStore implements Store {
       // Only an expired row left at the new id (not yet collected) may be replaced.
       if (!isDuplicate(err)) throw err;
       const stale = await this.run<ResultSetHeader>('regenerate', `DELETE FROM ${this.table} WHERE sid = ? AND expires_at <= ?`, [newSid, this.now()]);
-      if (stale.affectedRows !== 1) throw new SessionError('ERR_SESSION_STORE', 'session/mysql: regenerate failed: the new id is already in use');
+      if (stale.affectedRows !== 1) throw idTaken(NAME);
       await move();
     }
   }
@@ -156,19 +158,22 @@ export class MysqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closed ??= this.db.end().catch(() => undefined);
-    await this.closed;
+    await this.guard.close(() => this.db.end().catch(() => undefined));
+  }
+
+  /** run executes one prepared statement through {@link MysqlStore.execute}: the one way this store reaches the server. */
+  private run<R extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(action: string, sql: string, params: (string | number | Buffer)[]): Promise<R> {
+    return this.guard.run(action, () => this.execute<R>(sql, params));
   }
 
   /**
-   * run executes one prepared statement on a pooled connection, bounded as a whole by
+   * execute runs one prepared statement on a pooled connection, bounded as a whole by
    * `readTimeout`. mysql2's own timeout starts only once the statement executes, not while it waits
    * for a connection or is prepared on a fresh one, and a timed-out command stays queued on its
    * connection, so the next statement lent that connection would wait forever behind it. A call
    * that times out therefore rejects at the deadline and destroys its connection.
    */
-  private async run<R extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(action: string, sql: string, params: (string | number | Buffer)[]): Promise<R> {
-    if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', `session/mysql: ${action} after close`);
+  private async execute<R extends RowDataPacket[] | ResultSetHeader>(sql: string, params: (string | number | Buffer)[]): Promise<R> {
     const ms = this.options.queryTimeoutMs;
     let timedOut = false;
     let lent: PromisePoolConnection | undefined;
@@ -197,8 +202,6 @@ export class MysqlStore implements Store {
     });
     try {
       return (await Promise.race([call, deadline])) as R;
-    } catch (err) {
-      throw this.fail(action, err);
     } finally {
       clearTimeout(timer);
       call.catch(() => undefined);
@@ -210,10 +213,6 @@ export class MysqlStore implements Store {
     if (bytes > MAX_RECORD) {
       throw new SessionError('ERR_SESSION_TOO_LARGE', `session/mysql: ${action} failed: a record of ${bytes} bytes exceeds the ${MAX_RECORD}-byte MEDIUMTEXT column`);
     }
-  }
-
-  private fail(action: string, cause: unknown): SessionError {
-    return sqlStoreError(NAME, `${action} on ${address(this.options)}`, cause, this.options.password);
   }
 }
 
@@ -280,7 +279,7 @@ export const provider: Provider = {
       for (const sql of createTableSql(options.table)) await pool.promise().query(sql);
     } catch (err) {
       await pool.promise().end().catch(() => undefined);
-      throw sqlStoreError(NAME, `connect to ${address(options)}`, err, options.password);
+      throw failure(NAME, `connect to ${address(options)} failed`, err, [options.password]);
     }
     return new MysqlStore(pool, options, openOptions);
   },

@@ -5,7 +5,8 @@ import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
-import { deleteInBatches, expiryIndexName, formatTableName, GC_BATCH, indexExpiryIndexName, indexKeyHash, indexTable, quoteTable, sqlStoreError, type SqlTable } from '../shared/sql-table.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { deleteInBatches, expiryIndexName, formatTableName, GC_BATCH, indexExpiryIndexName, indexKeyHash, indexTable, quoteTable, type SqlTable } from '../shared/sql-table.ts';
 import { parseConfig, type PostgresOptions } from './config.ts';
 
 export { parseConfig, type PostgresOptions, type SslMode } from './config.ts';
@@ -25,18 +26,17 @@ function address(options: PostgresOptions): string {
  */
 export class PostgresStore implements Store {
   private readonly pool: Pool;
-  private readonly options: PostgresOptions;
   private readonly now: () => number;
   private readonly table: string;
   private readonly index: string;
-  private closed: Promise<void> | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(pool: Pool, options: PostgresOptions, openOptions: OpenOptions) {
     this.pool = pool;
-    this.options = options;
     this.now = openOptions.now ?? Date.now;
     this.table = quoteTable(options.table, '"');
     this.index = quoteTable(indexTable(options.table), '"');
+    this.guard = new StoreGuard(NAME, { secrets: [options.password], where: address(options) });
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -90,7 +90,7 @@ export class PostgresStore implements Store {
       // Only an expired row left at the new id (not yet collected) may be replaced.
       if (!(err instanceof SessionError) || (err.cause as { code?: string } | undefined)?.code !== '23505') throw err;
       const stale = await this.query('regenerate', `DELETE FROM ${this.table} WHERE sid = $1 AND expires_at <= $2`, [newSid, this.now()]);
-      if (stale.rowCount !== 1) throw new SessionError('ERR_SESSION_STORE', 'session/postgres: regenerate failed: the new id is already in use');
+      if (stale.rowCount !== 1) throw idTaken(NAME);
       await move();
     }
   }
@@ -134,8 +134,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closed ??= this.pool.end().catch(() => undefined);
-    await this.closed;
+    await this.guard.close(() => this.pool.end().catch(() => undefined));
   }
 
   /**
@@ -153,17 +152,9 @@ export class PostgresStore implements Store {
     return result.rowCount ?? 0;
   }
 
-  private async query<R extends object = object>(action: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-    if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', `session/postgres: ${action} after close`);
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (err) {
-      throw this.fail(action, err);
-    }
-  }
-
-  private fail(action: string, cause: unknown): SessionError {
-    return sqlStoreError(NAME, `${action} on ${address(this.options)}`, cause, this.options.password);
+  /** query runs one statement on the pool: the one way this store reaches the server. */
+  private query<R extends object = object>(action: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    return this.guard.run(action, () => this.pool.query<R>(sql, params));
   }
 }
 
@@ -249,7 +240,7 @@ export const provider: Provider = {
       await createTable(pool, options);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw sqlStoreError(NAME, `connect to ${address(options)}`, err, options.password);
+      throw failure(NAME, `connect to ${address(options)} failed`, err, [options.password]);
     }
     return new PostgresStore(pool, options, openOptions);
   },

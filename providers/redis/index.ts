@@ -1,10 +1,11 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
-import { SessionError, storeError } from '../../src/errors.ts';
+import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
 
 export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
@@ -130,12 +131,13 @@ export class RedisStore implements Store {
   private readonly sessionMatch: string;
   /** anyMatch is the SCAN pattern of every key under the prefix, sessions and index alike. */
   private readonly anyMatch: string;
-  private closing: Promise<void> | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
     this.client = client;
     this.options = options;
     this.now = openOptions.now ?? Date.now;
+    this.guard = new StoreGuard(NAME, { secrets: [options.password, options.sentinelPassword] });
     const prefix = escapeGlob(options.prefix);
     this.sessionMatch = `${prefix}[0-9a-f]*`;
     this.anyMatch = `${prefix}*`;
@@ -143,25 +145,25 @@ export class RedisStore implements Store {
 
   async get(sid: string): Promise<string | undefined> {
     const key = this.key(sid);
-    return (await this.run('get', () => this.client.get(key))) ?? undefined;
+    return (await this.guard.run('get', () => this.client.get(key))) ?? undefined;
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
-    if (ttl <= 0) await this.run('set', () => this.client.del(key));
-    else await this.run('set', () => this.client.set(key, record, 'PX', ttl));
+    if (ttl <= 0) await this.guard.run('set', () => this.client.del(key));
+    else await this.guard.run('set', () => this.client.set(key, record, 'PX', ttl));
   }
 
   async destroy(sid: string): Promise<void> {
     const key = this.key(sid);
-    await this.run('destroy', () => this.client.del(key));
+    await this.guard.run('destroy', () => this.client.del(key));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
-    const written = await this.run('compareAndSet', () =>
+    const written = await this.guard.run('compareAndSet', () =>
       this.client.sessionkitCompareAndSet(key, expected === undefined ? '1' : '0', expected ?? '', record, ttl),
     );
     return written === 1;
@@ -171,52 +173,52 @@ export class RedisStore implements Store {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
     // PEXPIRE leaves a missing key missing, so touch never creates a record.
-    if (ttl <= 0) await this.run('touch', () => this.client.del(key));
-    else await this.run('touch', () => this.client.pexpire(key, ttl));
+    if (ttl <= 0) await this.guard.run('touch', () => this.client.del(key));
+    else await this.guard.run('touch', () => this.client.pexpire(key, ttl));
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     if (this.options.mode !== 'cluster') {
-      const moved = await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
-      if (moved === -1) throw idTaken();
+      const moved = await this.guard.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      if (moved === -1) throw idTaken(NAME);
       return;
     }
     // The keys hash to different slots, so no single command or script may touch both. Taking the
     // old key first means that of two concurrent regenerates only one gets the session; if the new
     // key is taken, the old one is put back.
-    const found = await this.run('regenerate', () => this.client.sessionkitTake(oldKey));
+    const found = await this.guard.run('regenerate', () => this.client.sessionkitTake(oldKey));
     if (!found) return;
     const [value, pttl] = found;
     if (pttl !== -1 && pttl <= 0) return;
     const writeTo = (key: string) => (pttl > 0 ? this.client.set(key, value, 'PX', pttl, 'NX') : this.client.set(key, value, 'NX'));
-    if ((await this.run('regenerate', () => writeTo(newKey))) === 'OK') return;
-    await this.run('regenerate', () => writeTo(oldKey));
-    throw idTaken();
+    if ((await this.guard.run('regenerate', () => writeTo(newKey))) === 'OK') return;
+    await this.guard.run('regenerate', () => writeTo(oldKey));
+    throw idTaken(NAME);
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     checkExpiresAt(expiresAt);
-    await this.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
+    await this.guard.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     // The key's TTL may now outlast its entries; it still expires, and listing reads scores.
-    await this.run('indexRemove', () => this.client.zrem(indexKey, sid));
+    await this.guard.run('indexRemove', () => this.client.zrem(indexKey, sid));
   }
 
   async indexList(key: string): Promise<string[]> {
     const indexKey = this.indexKey(key);
     // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
-    return this.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
+    return this.guard.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
   }
 
   async count(): Promise<number> {
-    return this.run('count', async () => {
+    return this.guard.run('count', async () => {
       // SCAN may return a key twice, so keys are counted once through a Set.
       const keys = new Set<string>();
       for (const node of this.masters()) {
@@ -230,7 +232,7 @@ export class RedisStore implements Store {
 
   async clear(): Promise<void> {
     const mine = (key: string) => this.isSessionKey(key) || this.isIndexKey(key);
-    await this.run('clear', async () => {
+    await this.guard.run('clear', async () => {
       for (const node of this.masters()) {
         for await (const batch of this.scan(node, this.anyMatch, mine)) {
           if (batch.length === 0) continue;
@@ -244,7 +246,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closing ??= (async () => {
+    await this.guard.close(async () => {
       try {
         if (this.client.status === 'ready') {
           await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -254,8 +256,7 @@ export class RedisStore implements Store {
       } finally {
         this.client.disconnect();
       }
-    })();
-    return this.closing;
+    });
   }
 
   private key(sid: string): string {
@@ -295,19 +296,6 @@ export class RedisStore implements Store {
       yield keys.filter(keep);
     } while (cursor !== '0');
   }
-
-  private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
-    if (this.closing) throw new SessionError('ERR_SESSION_CLOSED', `session/${NAME}: ${action} after close`);
-    try {
-      return await call();
-    } catch (err) {
-      throw storeError(NAME, action, err);
-    }
-  }
-}
-
-function idTaken(): SessionError {
-  return new SessionError('ERR_SESSION_STORE', `session/${NAME}: regenerate failed: the new session id already exists`);
 }
 
 /** describeTarget names what the store connects to, for messages; it never includes a password. */
@@ -407,12 +395,8 @@ export const provider: Provider = {
       await connectWithin(client, options.connectTimeoutMs + 500);
     } catch (err) {
       client.disconnect();
-      let reason = lastError?.message ?? (err as Error).message;
-      for (const secret of [options.password, options.sentinelPassword]) if (secret) reason = reason.split(secret).join('***');
-      // The client's error may carry the AUTH arguments, so only its message is kept.
-      throw new SessionError('ERR_SESSION_STORE', `session/${NAME}: cannot connect to ${describeTarget(options)}: ${reason}`, {
-        cause: new Error(reason),
-      });
+      // The client's error may carry the AUTH arguments: failure keeps no password in the cause.
+      throw failure(NAME, `cannot connect to ${describeTarget(options)}`, lastError ?? err, [options.password, options.sentinelPassword]);
     }
     return new RedisStore(client, options, openOptions);
   },

@@ -227,7 +227,7 @@ export function describeStore(name: string, options: StoreSuiteOptions): void {
         const [oldId, takenId] = [sid(), sid()];
         await store.set(oldId, 'mine', later());
         await store.set(takenId, 'theirs', later());
-        await assert.rejects(store.regenerate!(oldId, takenId));
+        await assert.rejects(store.regenerate!(oldId, takenId), { code: 'ERR_SESSION_ID_TAKEN' });
         assert.equal(await store.get(takenId), 'theirs');
         assert.equal(await store.get(oldId), 'mine');
       });

@@ -222,7 +222,7 @@ describe('couchbase store over the fake sdk', function () {
   it('regenerate onto an existing id fails with a store error and puts the old document back', async function () {
     await store.set(sid('a'), 'mine', T0 + 7000);
     await store.set(sid('b'), 'theirs', T0 + 7000);
-    await assert.rejects(store.regenerate(sid('a'), sid('b')), /session\/couchbase: regenerate failed: the new session id already exists/);
+    await assert.rejects(store.regenerate(sid('a'), sid('b')), { code: 'ERR_SESSION_ID_TAKEN', message: 'session/couchbase: regenerate failed: the new session id is already taken' });
     assert.equal(await store.get(sid('a')), 'mine');
     assert.equal(await store.get(sid('b')), 'theirs');
   });

@@ -253,7 +253,7 @@ describe('memcache against 127.0.0.1:11211', function () {
     const [oldId, newId] = [sid(), sid()];
     await store.set(oldId, 'old', later());
     await store.set(newId, 'taken', later());
-    await assert.rejects(store.regenerate!(oldId, newId), { code: 'ERR_SESSION_STORE' });
+    await assert.rejects(store.regenerate!(oldId, newId), { code: 'ERR_SESSION_ID_TAKEN' });
     assert.equal(await store.get(newId), 'taken');
     assert.equal(await store.get(oldId), 'old');
   });

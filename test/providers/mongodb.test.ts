@@ -199,7 +199,7 @@ describe('mongodb store over the fake driver', function () {
   it('regenerate onto an existing id fails with a store error and puts the old document back', async function () {
     await store.set(sid('a'), 'mine', T0 + 7000);
     await store.set(sid('b'), 'theirs', T0 + 7000);
-    await assert.rejects(store.regenerate(sid('a'), sid('b')), /session\/mongodb: regenerate failed: the new session id already exists/);
+    await assert.rejects(store.regenerate(sid('a'), sid('b')), { code: 'ERR_SESSION_ID_TAKEN', message: 'session/mongodb: regenerate failed: the new session id is already taken' });
     assert.equal(await store.get(sid('a')), 'mine');
     assert.equal(await store.get(sid('b')), 'theirs');
   });
