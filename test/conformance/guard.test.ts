@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const BUILT_IN = ['memory', 'file', 'redis', 'memcache', 'postgres', 'mysql', 'mongodb', 'couchbase', 'lmdb'];
 const PROVIDERS = new URL('../../providers/', import.meta.url);
@@ -20,8 +20,11 @@ describe('conformance matrix guard', function () {
     // Names starting with test- are registered by the registry's own tests.
     const registered = providers().filter((name) => !name.startsWith('test-'));
     expect(registered).to.include.members(folders);
+    // A provider's tests live in test/providers/<name>.test.ts, its conformance row among them.
     for (const name of registered) {
-      expect(existsSync(new URL(`./${name}.test.ts`, import.meta.url)), `test/conformance/${name}.test.ts`).to.equal(true);
+      const file = new URL(`../providers/${name}.test.ts`, import.meta.url);
+      expect(existsSync(file), `test/providers/${name}.test.ts`).to.equal(true);
+      expect(readFileSync(file, 'utf8'), `test/providers/${name}.test.ts runs describeStore`).to.include('describeStore(');
     }
   });
 

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { generateId } from 'sessionkit';
-import { MemoryStore } from 'sessionkit/providers/memory';
+import { provider, MemoryStore } from 'sessionkit/providers/memory';
+import { describeManager, describeStore } from 'sessionkit/testing';
+
+describeStore('memory', {
+  open: (options) => provider.open('', options),
+  requires: ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList', 'close'],
+  rejectsAfterClose: true,
+});
+describeManager('memory', { options: () => ({ provider: 'memory' }) });
 
 const MINUTE = 60_000;
 
