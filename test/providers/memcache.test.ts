@@ -4,11 +4,13 @@ import { createRequire } from 'node:module';
 import type { Store } from 'sessionkit';
 import { provider, MAX_ITEM_BYTES, MAX_RELATIVE_EXPIRY, memcachedExpiry, parseConfig } from 'sessionkit/providers/memcache';
 import { describeManager, describeStore } from 'sessionkit/testing';
+import { memcacheIndexTests } from './memcache-index.ts';
 import { configRefusal, expectOutageRecovery, freePort, rejectsWithin, startProxy } from '../support/faults.ts';
 import { requireServer } from '../support/servers.ts';
 
 // A random prefix per run keeps this suite's keys apart from anything else in the memcached.
-const config = `memcache://127.0.0.1:11211?prefix=sessionkit_test_${randomBytes(4).toString('hex')}:`;
+const prefix = `sessionkit_test_${randomBytes(4).toString('hex')}:`;
+const config = `memcache://127.0.0.1:11211?prefix=${prefix}`;
 
 describe('memcache against 127.0.0.1:11211', function () {
   before(async function () {
@@ -22,6 +24,7 @@ describe('memcache against 127.0.0.1:11211', function () {
     requires: ['compareAndSet', 'touch', 'regenerate', 'indexAdd', 'indexRemove', 'indexList', 'close'],
     expiryResolution: 1000,
     open: (options) => provider.open(config, options),
+    extraTests: (harness) => memcacheIndexTests(harness, prefix),
   });
   describeManager('memcache', { options: () => ({ provider: 'memcache', providerConfig: config }) });
 });
