@@ -78,6 +78,42 @@ describe('memory provider', function () {
     );
   });
 
+  it('indexList agrees with a plain model through any history of adds, removes, time and gc', async function () {
+    type IndexOp = { kind: 'add'; key: number; who: number; ttl: number } | { kind: 'remove'; key: number; who: number } | { kind: 'advance'; ms: number } | { kind: 'gc' };
+    const key = fc.integer({ min: 0, max: 2 });
+    const indexOp: fc.Arbitrary<IndexOp> = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), key, who, ttl: fc.integer({ min: -MINUTE, max: 60 * MINUTE }) }),
+      fc.record({ kind: fc.constant('remove' as const), key, who }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 20 * MINUTE }) }),
+      fc.constant({ kind: 'gc' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(indexOp, { maxLength: 120 }), async (ops) => {
+        let now = Date.UTC(2030, 0, 1);
+        const store = new MemoryStore({ maxLifetime: 30 * MINUTE, now: () => now });
+        const model = new Map<string, number>();
+        const ids = Array.from({ length: 5 }, () => generateId(32));
+        const keys = ['user:a', 'user:b', 'moved:c'];
+        for (const o of ops) {
+          if (o.kind === 'advance') now += o.ms;
+          else if (o.kind === 'gc') await store.gc();
+          else if (o.kind === 'add') {
+            await store.indexAdd(keys[o.key]!, ids[o.who]!, now + o.ttl);
+            model.set(`${o.key}/${o.who}`, now + o.ttl);
+          } else {
+            await store.indexRemove(keys[o.key]!, ids[o.who]!);
+            model.delete(`${o.key}/${o.who}`);
+          }
+          for (const [k, name] of keys.entries()) {
+            const expected = ids.filter((_, w) => (model.get(`${k}/${w}`) ?? -Infinity) > now).sort();
+            assert.deepEqual((await store.indexList(name)).sort(), expected, name);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps records of any characters, including lone surrogates, byte for byte', async function () {
     const store = new MemoryStore({ maxLifetime: MINUTE });
     await fc.assert(
