@@ -1,5 +1,6 @@
 import { SessionError } from '../../src/errors.ts';
 import { readBoolean, readDurationMs, readInteger } from '../../src/read-value.ts';
+import { closest } from '../../src/suggest.ts';
 
 /**
  * Helpers shared by the providers' pure `parseConfig` functions. Each names the provider and the
@@ -32,9 +33,14 @@ export function shownName(key: string, quote = false): string {
   return quote ? JSON.stringify(key) : key;
 }
 
-/** unknownOptionError names an option `provider` does not take, and lists the ones it does. */
+/**
+ * unknownOptionError names an option `provider` does not take, suggests the allowed one it most
+ * likely means when one is close (`sslmod` → did you mean "sslmode"?), and lists the allowed ones.
+ */
 export function unknownOptionError(provider: string, key: string, allowed: readonly string[]): SessionError {
-  return configError(provider, `unsupported option ${shownName(key, true)} (allowed: ${allowed.join(', ')})`);
+  const near = closest(key, allowed);
+  const hint = near === undefined ? '' : `did you mean ${JSON.stringify(near)}? `;
+  return configError(provider, `unsupported option ${shownName(key, true)} (${hint}allowed: ${allowed.join(', ')})`);
 }
 
 /** givenTwiceError names an option written twice in one config. */
