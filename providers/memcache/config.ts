@@ -56,16 +56,18 @@ export function parseConfig(config: string): MemcacheOptions {
   const options: MemcacheOptions = { servers: [DEFAULT_SERVER], prefix: DEFAULT_PREFIX, timeoutMs: 1000, retries: 2 };
   if (text === '') return options;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    if (text.includes(',')) throw configError(NAME, `servers are separated by ';', not ',' (got ${JSON.stringify(text)})`);
+    // The text is never echoed: a user:password@ written here would show the password.
+    if (text.includes('@')) throw configError(NAME, 'credentials go in the memcache://user:password@host:11211 url form, with the password percent-encoded');
+    if (text.includes(',')) throw configError(NAME, "servers are separated by ';', not ','");
     options.servers = text.split(';').map((part, i) => {
-      if (part.trim() === '') throw configError(NAME, `server ${i + 1} of ${JSON.stringify(text)} is empty`);
+      if (part.trim() === '') throw configError(NAME, `server ${i + 1} of the ';'-separated list is empty`);
       return parseHostPort(NAME, 'server', part, DEFAULT_SERVER.port);
     });
     return options;
   }
 
   const url = parseHostListUrl(NAME, text, ['memcache', 'memcached']);
-  if (url.path !== '' && url.path !== '/') throw configError(NAME, `the url takes no path, got ${JSON.stringify(url.path)}`);
+  if (url.path !== '' && url.path !== '/') throw configError(NAME, `the url takes no path, got ${shownValue(url.path)}`);
   options.servers = url.hosts.split(',').map((part) => parseHostPort(NAME, 'host', part, DEFAULT_SERVER.port));
   if (url.username !== '' || url.password !== undefined) {
     if (url.username === '') throw configError(NAME, 'the url has a password but no username');

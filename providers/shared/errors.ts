@@ -1,6 +1,5 @@
-import { inspect } from 'node:util';
 import { SessionError } from '../../src/errors.ts';
-import { redact, shows } from './redact.ts';
+import { redact } from './redact.ts';
 
 export { idTaken, storeError } from '../../src/errors.ts';
 
@@ -12,16 +11,19 @@ const MAX_CAUSE_DEPTH = 8;
 
 /**
  * failure wraps a backend failure as `ERR_SESSION_STORE` with the message
- * `session/<provider>: <what>: <the cause's message>`, the secrets redacted from it. The cause is
- * kept for logs unless it shows a secret anywhere a logger looks (`util.inspect` at any depth,
- * `JSON.stringify`): ioredis, for one, keeps the arguments of a failed `AUTH` on its error. Then a
- * copy stands in for it, with the name, `code`, `errno` and redacted message and stack only. A
- * SessionError passes through unchanged, so codes chosen deeper down survive.
+ * `session/<provider>: <what>: <the cause's message>`, the secrets redacted from it. Without
+ * secrets the cause is kept as it is. With them it is replaced by a copy that keeps only what a
+ * logger needs and no password can hide in: the name, the message and stack redacted, every own
+ * string, number and boolean property (strings redacted), and the cause chain copied the same way.
+ * Objects and arrays are dropped: ioredis, for one, keeps the arguments of a failed `AUTH` on its
+ * error, and `util.inspect` or a JSON logger would print them. A SessionError passes through
+ * unchanged, so codes chosen deeper down survive.
  */
 export function failure(provider: string, what: string, cause: unknown, secrets: Secrets = []): SessionError {
   if (cause instanceof SessionError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
-  return new SessionError('ERR_SESSION_STORE', redact(`session/${provider}: ${what}: ${detail}`, secrets), { cause: scrubbed(cause, secrets) });
+  const kept = secrets.some(Boolean) ? scrubbed(cause, secrets) : cause;
+  return new SessionError('ERR_SESSION_STORE', redact(`session/${provider}: ${what}: ${detail}`, secrets), { cause: kept });
 }
 
 /** closedError is `ERR_SESSION_CLOSED`, `session/<provider>: <action> after close`: what every call of a closed store rejects with. */
@@ -29,30 +31,31 @@ export function closedError(provider: string, action: string): SessionError {
   return new SessionError('ERR_SESSION_CLOSED', `session/${provider}: ${action} after close`);
 }
 
-/** scrubbed returns `cause` itself when it shows none of the secrets, and otherwise a copy that holds none. */
+/** SET_BY_COPY are the properties {@link scrubbed} sets itself rather than copies. */
+const SET_BY_COPY = new Set(['name', 'message', 'stack', 'cause', '__proto__']);
+
+/** scrubbed copies `cause` as {@link failure} describes, redacting `secrets` from every string it keeps. */
 function scrubbed(cause: unknown, secrets: Secrets, depth = 0): unknown {
-  if (!secrets.some(Boolean) || !shows(printed(cause), secrets)) return cause;
-  if (!(cause instanceof Error) || depth >= MAX_CAUSE_DEPTH) return redact(cause instanceof Error ? cause.message : String(cause), secrets);
-  const inner = (cause as { cause?: unknown }).cause;
-  const copy = new Error(redact(cause.message, secrets), inner === undefined ? undefined : { cause: scrubbed(inner, secrets, depth + 1) });
-  copy.name = cause.name;
-  copy.stack = redact(cause.stack ?? '', secrets);
-  for (const key of ['code', 'errno'] as const) {
-    const value = (cause as unknown as Record<string, unknown>)[key];
-    if ((typeof value === 'string' || typeof value === 'number') && !shows(String(value), secrets)) Object.assign(copy, { [key]: value });
+  if (typeof cause === 'string') return redact(cause, secrets);
+  if (cause === null || typeof cause !== 'object') return cause;
+  const source = cause as { name?: unknown; message?: unknown; stack?: unknown; cause?: unknown };
+  const message = redact(typeof source.message === 'string' ? source.message : 'backend error', secrets);
+  const inner = source.cause !== undefined && depth < MAX_CAUSE_DEPTH ? { cause: scrubbed(source.cause, secrets, depth + 1) } : undefined;
+  const copy = new Error(message, inner);
+  copy.name = typeof source.name === 'string' ? redact(source.name, secrets) : 'Error';
+  copy.stack = typeof source.stack === 'string' ? redact(source.stack, secrets) : `${copy.name}: ${message}`;
+  let entries: [string, unknown][] = [];
+  try {
+    entries = Object.entries(cause);
+  } catch {
+    // A hostile getter or proxy: nothing more is copied.
+  }
+  for (const [key, value] of entries) {
+    if (SET_BY_COPY.has(key)) continue;
+    if (typeof value === 'string') Object.assign(copy, { [key]: redact(value, secrets) });
+    else if (typeof value === 'number' || typeof value === 'boolean') Object.assign(copy, { [key]: value });
   }
   return copy;
-}
-
-/** printed is everything a logger may print of `value`: its full inspection and its JSON. */
-function printed(value: unknown): string {
-  let json = '';
-  try {
-    json = JSON.stringify(value) ?? '';
-  } catch {
-    // Circular or BigInt: a JSON logger fails the same way and prints nothing of it.
-  }
-  return `${inspect(value, { depth: Infinity, showHidden: true })}\n${json}`;
 }
 
 /** GuardOptions configure a {@link StoreGuard}. */

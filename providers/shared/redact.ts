@@ -10,11 +10,6 @@ export function redact(text: string, secrets: Iterable<string | undefined>): str
   return out;
 }
 
-/** shows tells whether `text` holds any of the secrets, written plainly or percent-encoded. */
-export function shows(text: string, secrets: Iterable<string | undefined>): boolean {
-  return secretForms(secrets).some((form) => text.includes(form));
-}
-
 /** secretForms lists each non-empty secret and its percent-encoded form, longest first. */
 function secretForms(secrets: Iterable<string | undefined>): string[] {
   const forms = new Set<string>();

@@ -76,6 +76,7 @@ describe('memcache parseConfig', function () {
     ['127.0.0.1:99999', /port/],
     ['127.0.0.1:abc', /server/],
     ['127.0.0.1:11211;;127.0.0.1:11212', /server 2 .* is empty/],
+    ['u:pw@127.0.0.1:11211', /credentials go in the memcache:\/\/user:password@host:11211 url form/],
     ['127.0.0.1:11211,127.0.0.1:11212', /separated by ';'/],
     ['memcache://h:0', /port/],
     ['memcache://h:11211?bogus=1', /"bogus"/],
@@ -112,6 +113,10 @@ describe('memcache parseConfig', function () {
       `memcache://u:${PASSWORD}@@h:11211`,
       `memcache://u:${PASSWORD}%zz@h:11211`,
       `memcache://:${PASSWORD}@h:11211`,
+      `u:${PASSWORD}@127.0.0.1:11211,127.0.0.1:11212`,
+      `u:${PASSWORD}@127.0.0.1:11211;127.0.0.1:11212`,
+      `u:${PASSWORD}@127.0.0.1:11211`,
+      `127.0.0.1:11211;;${PASSWORD}`,
     ]) {
       refuses(config);
     }

@@ -4,6 +4,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { type Store, generateId, isSessionError } from 'sessionkit';
 import { provider, parseConfig, type RedisOptions } from 'sessionkit/providers/redis';
@@ -633,6 +634,30 @@ describe('redis connection faults', function () {
       assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
       assert.ok(err.message.includes(`127.0.0.1:${server.port}`), err.message);
       assert.ok(!err.message.includes(wrong) && !err.message.includes(PASSWORD), err.message);
+    });
+
+    it('after a password rotation, no error shows the old password: not the message, the cause chain, util.inspect at any depth or JSON', async function () {
+      // ioredis keeps the arguments of the AUTH that failed on reconnect (['AUTH', 'default', <password>]) on its error.
+      const config = `redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:rotation:`;
+      const store = await open(config);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      const logged = (err: Error) => `${inspect(err, { depth: Infinity })}\n${JSON.stringify(err)}`;
+      try {
+        await store.set(generateId(), 'before the rotation', later());
+        await admin.config('SET', 'requirepass', 'R0tated-pass-word');
+        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        const runtime = await rejectsWithin(() => store.get(generateId()), 5000);
+        const reopened = await rejectsWithin(() => open(config), 5000);
+        for (const err of [runtime, reopened]) {
+          assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+          assert.match(err.message, /WRONGPASS/, 'the reason is kept');
+          assert.ok(!logged(err).includes(PASSWORD), logged(err));
+        }
+      } finally {
+        await admin.config('SET', 'requirepass', PASSWORD).catch(() => undefined);
+        admin.disconnect();
+        await store.close!();
+      }
     });
 
     it('a server killed and restarted: calls reject quickly meanwhile, then succeed again with every earlier write', async function () {
