@@ -370,6 +370,26 @@ function failPendingOnClose(server: MemjsServer): void {
   };
 }
 
+/** TESTED_MEMJS is the memjs release whose request layer and connection internals this provider was tested with. */
+const TESTED_MEMJS = '1.3.2';
+
+/**
+ * checkMemjs refuses a memjs without the parts of its request layer and connection handling this
+ * provider reaches past the public API for (CAS tokens, failing requests on a closed socket; see
+ * {@link failPendingOnClose}), so a memjs that reshaped them fails at open, naming the version to
+ * install, instead of mid-request. The peer range pins memjs to the tested minor for the same reason.
+ */
+function checkMemjs(memjs: Memjs): void {
+  const client = memjs.Client?.prototype as Partial<MemjsClient> | undefined;
+  const server = memjs.Server?.prototype as Partial<MemjsServer> | undefined;
+  const present =
+    typeof memjs.Utils?.makeRequestBuffer === 'function' &&
+    [client?.perform, client?.incrSeq, client?.close, server?.sock, server?.error, server?.onResponse, server?.onError, server?.write].every((method) => typeof method === 'function');
+  if (!present) {
+    throw new SessionError('ERR_SESSION_MISSING_DEPENDENCY', `session/memcache: the installed memjs lacks the request layer this provider uses; install memjs@~${TESTED_MEMJS}`);
+  }
+}
+
 /** probe sends `version` to one server, bypassing memjs's retries, and resolves when it answers. */
 function probe(memjs: Memjs, client: MemjsClient, server: MemjsServer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -398,6 +418,7 @@ export const provider: Provider = {
     const options = parseConfig(config);
     const loaded = await loadOptional<Memjs & { default?: Memjs }>(NAME, 'memjs');
     const memjs = loaded.default ?? loaded;
+    checkMemjs(memjs);
     const timeout = options.timeoutMs / 1000;
     const clientOptions = {
       timeout,

@@ -165,6 +165,20 @@ describe('memcache open failures', function () {
     assert.ok(Date.now() - started < 3000, 'open took too long');
   });
 
+  it('open refuses a memjs without the request layer it uses, naming the version to install, before connecting', async function () {
+    const memjs = createRequire(import.meta.url)('memjs') as { Client: { prototype: Record<string, unknown> } };
+    const perform = memjs.Client.prototype.perform;
+    delete memjs.Client.prototype.perform;
+    try {
+      await assert.rejects(provider.open(`memcache://127.0.0.1:${await freePort()}`, { maxLifetime: HOUR }), {
+        code: 'ERR_SESSION_MISSING_DEPENDENCY',
+        message: 'session/memcache: the installed memjs lacks the request layer this provider uses; install memjs@~1.3.2',
+      });
+    } finally {
+      memjs.Client.prototype.perform = perform;
+    }
+  });
+
   it('open fails within its timeout when the server accepts but never answers', async function () {
     const hole = await startProxy(11211);
     hole.mute();
