@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId } from '../../src/id.ts';

@@ -15,7 +15,7 @@ import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
-import { DEFAULT_SERVER, parseConfig, type MemcacheOptions } from './config.ts';
+import { parseConfig, type MemcacheOptions } from './config.ts';
 
 export { DEFAULT_PREFIX, DEFAULT_SERVER, MAX_KEY_BYTES, parseConfig, type MemcacheOptions } from './config.ts';
 

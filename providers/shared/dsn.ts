@@ -132,20 +132,6 @@ export function parseKeyValues(provider: string, text: string, sep: ',' | 'space
   return out;
 }
 
-/** parseUrl parses `text` with WHATWG URL rules, failing with a message that never includes the password. */
-export function parseUrl(provider: string, text: string): URL {
-  try {
-    return new URL(text.trim());
-  } catch (cause) {
-    throw configError(provider, `invalid URL ${JSON.stringify(redactUrl(text))}`, cause);
-  }
-}
-
-/** redactUrl replaces the password of a URL-like string with `***` for messages and logs. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^/@:\s]*:)[^@/\s]*@/, '$1***@');
-}
-
 /** decodeComponent percent-decodes a URL part for `key`, naming the key on a bad escape. */
 export function decodeComponent(provider: string, key: string, value: string): string {
   try {

@@ -1,7 +1,7 @@
 import { SessionError } from '../../src/errors.ts';
 import { redact } from './redact.ts';
 
-export { idTaken, storeError } from '../../src/errors.ts';
+export { idTaken } from '../../src/errors.ts';
 
 /** Secrets are the passwords of one store's config: never shown in a message or a cause. */
 export type Secrets = readonly (string | undefined)[];
@@ -27,7 +27,7 @@ export function failure(provider: string, what: string, cause: unknown, secrets:
 }
 
 /** closedError is `ERR_SESSION_CLOSED`, `session/<provider>: <action> after close`: what every call of a closed store rejects with. */
-export function closedError(provider: string, action: string): SessionError {
+function closedError(provider: string, action: string): SessionError {
   return new SessionError('ERR_SESSION_CLOSED', `session/${provider}: ${action} after close`);
 }
 

@@ -51,7 +51,7 @@ export function entriesDocument(entries: IndexEntries): Record<string, number> {
 }
 
 /** liveIds returns the ids whose entry expires after `now`, in any order. */
-export function liveIds(entries: IndexEntries, now: number): string[] {
+function liveIds(entries: IndexEntries, now: number): string[] {
   return [...entries].filter(([, expiresAt]) => expiresAt > now).map(([sid]) => sid);
 }
 
