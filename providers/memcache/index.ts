@@ -1,4 +1,4 @@
-import type { HostPort } from '../shared/dsn.ts';
+import { formatHostPort } from '../shared/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
@@ -333,9 +333,6 @@ function tooLarge(what = 'the record'): SessionError {
   );
 }
 
-function address(server: HostPort): string {
-  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-}
 
 /**
  * failPendingOnClose fixes two gaps in memjs 1.x's connection handling. When the server closes a
@@ -441,7 +438,7 @@ export const provider: Provider = {
         await probe(memjs, client, server, 2 * options.timeoutMs + 500);
       } catch (cause) {
         client.close();
-        throw failure(NAME, `cannot reach memcached at ${address(options.servers[i]!)}`, cause, [options.password]);
+        throw failure(NAME, `cannot reach memcached at ${formatHostPort(options.servers[i]!)}`, cause, [options.password]);
       }
     }
     return new MemcacheStore(memjs, client, options, openOptions);

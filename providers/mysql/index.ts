@@ -4,6 +4,7 @@ import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { formatHostPort } from '../shared/dsn.ts';
 import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { deleteInBatches, expiryIndexName, GC_BATCH, indexExpiryIndexName, indexKeyHash, indexTable, quoteTable, type SqlTable } from '../shared/sql-table.ts';
 import { parseConfig, type MysqlOptions } from './config.ts';
@@ -15,7 +16,7 @@ const NAME = 'mysql';
 /** address names where the store connects, for messages: `host:port` or the socket path, never credentials. */
 function address(options: MysqlOptions): string {
   if (options.socketPath !== undefined) return options.socketPath;
-  return options.host!.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+  return formatHostPort({ host: options.host!, port: options.port! });
 }
 
 /** isDuplicate tells whether a wrapped driver error is a primary-key collision. */

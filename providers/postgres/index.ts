@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Pool, PoolConfig, QueryResult } from 'pg';
-import { configError } from '../shared/dsn.ts';
+import { configError, formatHostPort } from '../shared/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
@@ -12,11 +12,6 @@ import { parseConfig, type PostgresOptions } from './config.ts';
 export { parseConfig, type PostgresOptions, type SslMode } from './config.ts';
 
 const NAME = 'postgres';
-
-/** address names where the store connects, for messages: `host:port`, never credentials. */
-function address(options: PostgresOptions): string {
-  return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
-}
 
 /**
  * PostgresStore keeps each session as one row of `(sid, data, expires_at)`, and each index entry
@@ -36,7 +31,7 @@ export class PostgresStore implements Store {
     this.now = openOptions.now ?? Date.now;
     this.table = quoteTable(options.table, '"');
     this.index = quoteTable(indexTable(options.table), '"');
-    this.guard = new StoreGuard(NAME, { secrets: [options.password], where: address(options) });
+    this.guard = new StoreGuard(NAME, { secrets: [options.password], where: formatHostPort(options) });
   }
 
   async get(sid: string): Promise<string | undefined> {
@@ -240,7 +235,7 @@ export const provider: Provider = {
       await createTable(pool, options);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw failure(NAME, `connect to ${address(options)} failed`, err, [options.password]);
+      throw failure(NAME, `connect to ${formatHostPort(options)} failed`, err, [options.password]);
     }
     return new PostgresStore(pool, options, openOptions);
   },

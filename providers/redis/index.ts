@@ -5,6 +5,7 @@ import { assertValidId, isValidId } from '../../src/id.ts';
 import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { formatHostPort } from '../shared/dsn.ts';
 import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
 
@@ -300,7 +301,7 @@ export class RedisStore implements Store {
 
 /** describeTarget names what the store connects to, for messages; it never includes a password. */
 function describeTarget(options: RedisOptions): string {
-  const list = options.nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  const list = options.nodes.map(formatHostPort).join(',');
   if (options.mode === 'cluster') return `cluster ${list}`;
   if (options.mode === 'sentinel') return `sentinel master "${options.masterName}" via ${list}`;
   return list;

@@ -79,6 +79,11 @@ export interface HostPort {
   port: number;
 }
 
+/** formatHostPort writes an address for messages as it is read back: `host:port`, or `[v6]:port` for an IPv6 host. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** parseHostPort reads `host:port` or `[v6]:port` for `key`; the port is required unless `defaultPort` is given. */
 export function parseHostPort(provider: string, key: string, value: string, defaultPort?: number): HostPort {
   const text = value.trim();
