@@ -146,25 +146,25 @@ export class RedisStore implements Store {
 
   async get(sid: string): Promise<string | undefined> {
     const key = this.key(sid);
-    return (await this.guard.run('get', () => this.client.get(key))) ?? undefined;
+    return (await this.run('get', () => this.client.get(key))) ?? undefined;
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
-    if (ttl <= 0) await this.guard.run('set', () => this.client.del(key));
-    else await this.guard.run('set', () => this.client.set(key, record, 'PX', ttl));
+    if (ttl <= 0) await this.run('set', () => this.client.del(key));
+    else await this.run('set', () => this.client.set(key, record, 'PX', ttl));
   }
 
   async destroy(sid: string): Promise<void> {
     const key = this.key(sid);
-    await this.guard.run('destroy', () => this.client.del(key));
+    await this.run('destroy', () => this.client.del(key));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
-    const written = await this.guard.run('compareAndSet', () =>
+    const written = await this.run('compareAndSet', () =>
       this.client.sessionkitCompareAndSet(key, expected === undefined ? '1' : '0', expected ?? '', record, ttl),
     );
     return written === 1;
@@ -174,27 +174,27 @@ export class RedisStore implements Store {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
     // PEXPIRE leaves a missing key missing, so touch never creates a record.
-    if (ttl <= 0) await this.guard.run('touch', () => this.client.del(key));
-    else await this.guard.run('touch', () => this.client.pexpire(key, ttl));
+    if (ttl <= 0) await this.run('touch', () => this.client.del(key));
+    else await this.run('touch', () => this.client.pexpire(key, ttl));
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     if (this.options.mode !== 'cluster') {
-      const moved = await this.guard.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      const moved = await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
       if (moved === -1) throw idTaken(NAME);
       return;
     }
     // The keys hash to different slots, so no single command or script may touch both. Taking the
     // old key first means that of two concurrent regenerates only one gets the session; if the new
     // key is taken, the old one is put back.
-    const found = await this.guard.run('regenerate', () => this.client.sessionkitTake(oldKey));
+    const found = await this.run('regenerate', () => this.client.sessionkitTake(oldKey));
     if (!found) return;
     const [value, pttl] = found;
     if (pttl !== -1 && pttl <= 0) return;
     const writeTo = (key: string) => (pttl > 0 ? this.client.set(key, value, 'PX', pttl, 'NX') : this.client.set(key, value, 'NX'));
-    if ((await this.guard.run('regenerate', () => writeTo(newKey))) === 'OK') return;
-    await this.guard.run('regenerate', () => writeTo(oldKey));
+    if ((await this.run('regenerate', () => writeTo(newKey))) === 'OK') return;
+    await this.run('regenerate', () => writeTo(oldKey));
     throw idTaken(NAME);
   }
 
@@ -202,24 +202,24 @@ export class RedisStore implements Store {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     checkExpiresAt(expiresAt);
-    await this.guard.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
+    await this.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     // The key's TTL may now outlast its entries; it still expires, and listing reads scores.
-    await this.guard.run('indexRemove', () => this.client.zrem(indexKey, sid));
+    await this.run('indexRemove', () => this.client.zrem(indexKey, sid));
   }
 
   async indexList(key: string): Promise<string[]> {
     const indexKey = this.indexKey(key);
     // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
-    return this.guard.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
+    return this.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
   }
 
   async count(): Promise<number> {
-    return this.guard.run('count', async () => {
+    return this.run('count', async () => {
       // SCAN may return a key twice, so keys are counted once through a Set.
       const keys = new Set<string>();
       for (const node of this.masters()) {
@@ -233,7 +233,7 @@ export class RedisStore implements Store {
 
   async clear(): Promise<void> {
     const mine = (key: string) => this.isSessionKey(key) || this.isIndexKey(key);
-    await this.guard.run('clear', async () => {
+    await this.run('clear', async () => {
       for (const node of this.masters()) {
         for await (const batch of this.scan(node, this.anyMatch, mine)) {
           if (batch.length === 0) continue;
@@ -296,6 +296,11 @@ export class RedisStore implements Store {
       cursor = next;
       yield keys.filter(keep);
     } while (cursor !== '0');
+  }
+
+  /** run is every call's way to the server: it rejects once the store is closed and wraps failures (see StoreGuard). */
+  private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
+    return this.guard.run(action, call);
   }
 }
 
