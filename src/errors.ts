@@ -13,6 +13,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_TOO_LARGE'
   | 'ERR_SESSION_CONTENDED'
   | 'ERR_SESSION_INVALID_ID'
+  | 'ERR_SESSION_ID_TAKEN'
   | 'ERR_SESSION_CLOSED';
 
 /**
@@ -49,4 +50,15 @@ export function storeError(provider: string, action: string, cause: unknown): Se
   if (cause instanceof SessionError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new SessionError('ERR_SESSION_STORE', `session/${provider}: ${action} failed: ${detail}`, { cause });
+}
+
+/**
+ * idTaken is the error `Store.regenerate` rejects with when the new id holds a live session:
+ * code `ERR_SESSION_ID_TAKEN`, message `session/<provider>: regenerate failed: the new session id
+ * is already taken`. Both records stay as they were; the Manager, seeing the code, moves the
+ * session to another fresh id. Third-party stores throw it too, so the Manager can tell a taken id
+ * from a failing backend.
+ */
+export function idTaken(provider: string): SessionError {
+  return new SessionError('ERR_SESSION_ID_TAKEN', `session/${provider}: regenerate failed: the new session id is already taken`);
 }

@@ -27,7 +27,10 @@ export interface Provider {
  * a store that touches a file system or builds keys still validates them on its own.
  *
  * Expiry is enforced on read: `get` never returns a record whose `expiresAt` has passed, whether
- * or not a gc ran. `expiresAt` is always epoch milliseconds.
+ * or not a gc ran. `expiresAt` is always epoch milliseconds, and a record (or an index entry) is
+ * expired from the instant `now >= expiresAt`: live means `expiresAt > now`. `now` is
+ * `OpenOptions.now` when given; a store that reads `Date.now()` instead cannot be tested with a
+ * fake clock. Writing with an `expiresAt` that is not in the future removes the record.
  */
 export interface Store {
   /** get returns the record, or `undefined` when it is missing or expired. It never creates one. */
@@ -49,8 +52,9 @@ export interface Store {
    * regenerate moves the live record of `oldSid` to `newSid`, keeping its data and expiry, and
    * removes `oldSid`; atomic where the backend allows it. A missing `oldSid` is a no-op, so of two
    * concurrent regenerates of one id only one moves the record. A live record at `newSid` is never
-   * overwritten: regenerate rejects and leaves both records as they were (an expired one counts as
-   * missing). The Manager then tries another id.
+   * overwritten: regenerate rejects with `ERR_SESSION_ID_TAKEN` (build it with `idTaken(provider)`
+   * from `sessionkit`) and leaves both records as they were (an expired one counts as missing).
+   * The Manager, seeing that code, tries another id; any other rejection is a store failure.
    */
   regenerate?(oldSid: string, newSid: string): Promise<void>;
   /** count returns the exact number of live sessions of this store only (not the whole backend). */
@@ -75,6 +79,9 @@ export interface Store {
    * before trusting it, so an entry may outlive its session, but a live entry must never be missed.
    */
   indexList?(key: string): Promise<string[]>;
-  /** close releases connections and timers. Idempotent. */
+  /**
+   * close releases connections and timers. Idempotent. Every built-in store rejects any later call
+   * with `ERR_SESSION_CLOSED`; a third-party store should do the same.
+   */
   close?(): Promise<void>;
 }

@@ -1,5 +1,3 @@
-import { configError, givenTwiceError, parseHostListUrl, shownValue, takeQueryOptions, unknownOptionError } from '../../config/dsn.ts';
-import { SessionError, storeError } from '../../src/errors.ts';
 import { assertValidId } from '../../src/id.ts';
 import {
   addEntry,
@@ -10,165 +8,22 @@ import {
   listEntries,
   readEntries,
   removeEntry,
-} from '../../src/index-document.ts';
-import { loadOptional } from '../../src/load.ts';
+} from '../shared/index-document.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { parseConfig } from './config.ts';
+
+export { parseConfig, type CouchbaseOptions } from './config.ts';
+
+const NAME = 'couchbase';
 
 /**
  * SDK_TIMEOUTS are the timeouts (ms) sessionkit gives the SDK: a cluster that is down fails `open`
  * within about 3 s, a key-value call within 2.5 s, and a count/clear query within 10 s.
  */
 export const SDK_TIMEOUTS = { connectTimeout: 3000, bootstrapTimeout: 3000, kvTimeout: 2500, queryTimeout: 10_000 } as const;
-
-/** CouchbaseOptions are the parsed provider config of the couchbase provider. */
-export interface CouchbaseOptions {
-  /** connectionString is what the SDK connects to, e.g. `couchbase://h1,h2?network=external`; it never holds credentials. */
-  connectionString: string;
-  /** username for RBAC authentication; `undefined` when the config names none. */
-  username: string | undefined;
-  /** password for RBAC authentication; `undefined` when the config names none. Never printed. */
-  password: string | undefined;
-  /** bucket holds the sessions; required. */
-  bucket: string;
-  /** scope inside the bucket; default `_default`. */
-  scope: string;
-  /** collection inside the scope; default `_default`. */
-  collection: string;
-  /** prefix goes before each session id to form the document key; default `''` (the raw id, as macaron and beego do). */
-  prefix: string;
-}
-
-const OWN_URL_OPTIONS = ['bucket', 'scope', 'collection', 'username', 'password', 'prefix'];
-const JSON_KEYS = ['save_path', 'pool', 'bucket', 'scope', 'collection', 'username', 'password', 'prefix'];
-const BUCKET_NAME = /^[A-Za-z0-9._%-]{1,100}$/;
-const SCOPE_NAME = /^[A-Za-z0-9_%-]{1,251}$/;
-const PREFIX = /^[\x21-\x7e]{0,100}$/;
-
-interface Draft {
-  savePath: string;
-  pool?: string;
-  bucket?: string;
-  scope?: string;
-  collection?: string;
-  username?: string;
-  password?: string;
-  prefix?: string;
-}
-
-/**
- * parseConfig reads the three forms a couchbase provider config takes:
- * macaron/beego `http://host:8091/,default,sessions` (split on commas, spaces trimmed, as beego's
- * docs write it with a space after each comma), beego JSON
- * `{"save_path":"http://host:8091/","pool":"default","bucket":"sessions"}`, and
- * `couchbase://user:pass@h1,h2?bucket=sessions&scope=app&collection=sessions&prefix=sess:` (also
- * `couchbases://`; `username=`/`password=` may replace the userinfo; other query options pass to the
- * SDK). The legacy `http://host:8091/` address becomes `couchbase://host`; the pool must be
- * `default`, the only pool Couchbase Server has. `bucket` is required; `scope` and `collection`
- * default to `_default`, `prefix` to `''`. It is pure; errors name the key and never the password.
- */
-export function parseConfig(config: string): CouchbaseOptions {
-  const text = config.trim();
-  if (text === '') throw configError('couchbase', 'provider config must name a bucket, e.g. couchbase://127.0.0.1?bucket=sessions');
-  let draft: Draft;
-  if (text.startsWith('{')) {
-    draft = fromJson(text);
-  } else if (/^https?:\/\//i.test(text)) {
-    const [savePath, pool, bucket, ...rest] = text.split(',').map((part) => part.trim());
-    if (rest.length > 0 || bucket === undefined) {
-      throw configError('couchbase', `expected save_path,pool,bucket (e.g. http://127.0.0.1:8091/,default,sessions), got ${text.split(',').length} fields`);
-    }
-    draft = { savePath: savePath!, pool: pool!, bucket };
-  } else {
-    draft = { savePath: text };
-  }
-  return finish(draft);
-}
-
-function fromJson(text: string): Draft {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // The parser's message quotes the input, password included, so it is not kept as the cause.
-    throw configError('couchbase', 'provider config starts with { but is not valid JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw configError('couchbase', 'JSON provider config must be an object');
-  const entries = Object.entries(value as Record<string, unknown>);
-  for (const [key, item] of entries) {
-    if (!JSON_KEYS.includes(key)) throw unknownOptionError('couchbase', key, JSON_KEYS);
-    if (typeof item !== 'string') throw configError('couchbase', `${key} must be a string`);
-  }
-  const get = (key: string) => (value as Record<string, string | undefined>)[key];
-  const savePath = get('save_path');
-  if (savePath === undefined) throw configError('couchbase', 'save_path is missing');
-  return {
-    savePath,
-    pool: get('pool'),
-    bucket: get('bucket'),
-    scope: get('scope'),
-    collection: get('collection'),
-    username: get('username'),
-    password: get('password'),
-    prefix: get('prefix'),
-  };
-}
-
-type OwnKey = 'bucket' | 'scope' | 'collection' | 'username' | 'password' | 'prefix';
-
-function setOnce(draft: Draft, key: OwnKey, value: string): void {
-  if (draft[key] !== undefined) throw givenTwiceError('couchbase', key);
-  draft[key] = value;
-}
-
-function finish(draft: Draft): CouchbaseOptions {
-  const url = parseHostListUrl('couchbase', draft.savePath, ['http', 'https', 'couchbase', 'couchbases']);
-  if (url.username !== '') setOnce(draft, 'username', url.username);
-  if (url.password !== undefined) setOnce(draft, 'password', url.password);
-  let connectionString: string;
-  if (url.scheme === 'http' || url.scheme === 'https') {
-    if (!['', '/', '/pools', '/pools/'].includes(url.path) || url.query !== '') {
-      throw configError('couchbase', 'save_path must be a bare http://host:8091/ address');
-    }
-    const mgmtPort = url.scheme === 'https' ? '18091' : '8091';
-    const hosts = url.hosts.split(',').map((host) => {
-      const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim());
-      if (!match) throw configError('couchbase', `save_path host ${JSON.stringify(host)} is not host:port`);
-      if (match[2] !== undefined && match[2] !== mgmtPort) {
-        throw configError('couchbase', `save_path port ${match[2]} is not the management port ${mgmtPort}; use a couchbase:// url for other ports`);
-      }
-      return match[1]!;
-    });
-    connectionString = `${url.scheme === 'https' ? 'couchbases' : 'couchbase'}://${hosts.join(',')}`;
-  } else {
-    if (url.path !== '' && url.path !== '/') {
-      throw configError('couchbase', 'the couchbase:// url takes the bucket as ?bucket=, not as a path (percent-encode any @, / or ? in the password)');
-    }
-    const { own, passed } = takeQueryOptions('couchbase', url.query, OWN_URL_OPTIONS);
-    for (const [key, value] of own) setOnce(draft, key as OwnKey, value);
-    connectionString = `${url.scheme}://${url.hosts}${passed.length > 0 ? `?${passed.join('&')}` : ''}`;
-  }
-  if (draft.pool !== undefined && draft.pool !== 'default') {
-    throw configError('couchbase', `pool must be "default", the only pool couchbase server has, got ${shownValue(draft.pool)}`);
-  }
-  if (draft.bucket === undefined || draft.bucket === '') throw configError('couchbase', 'bucket is missing');
-  if (!BUCKET_NAME.test(draft.bucket)) throw configError('couchbase', `bucket ${JSON.stringify(draft.bucket)} is not a valid bucket name`);
-  const scope = draft.scope ?? '_default';
-  const collection = draft.collection ?? '_default';
-  if (!SCOPE_NAME.test(scope)) throw configError('couchbase', `scope ${JSON.stringify(scope)} is not a valid scope name`);
-  if (!SCOPE_NAME.test(collection)) throw configError('couchbase', `collection ${JSON.stringify(collection)} is not a valid collection name`);
-  const prefix = draft.prefix ?? '';
-  if (!PREFIX.test(prefix)) throw configError('couchbase', 'prefix must be at most 100 printable ascii characters without spaces');
-  return {
-    connectionString,
-    username: draft.username,
-    password: draft.password,
-    bucket: draft.bucket,
-    scope,
-    collection,
-    prefix,
-  };
-}
 
 /**
  * SessionDocument is the JSON body of one session document. It is JSON (not a bare UTF-8 string) so
@@ -212,6 +67,8 @@ export interface CouchbaseStoreOptions {
   now?: () => number;
   /** onClose runs once on the first `close()`, e.g. to close the cluster connection. */
   onClose?: () => Promise<void>;
+  /** secrets are the passwords to keep out of every error (`provider.open` passes the config's); default none. */
+  secrets?: readonly (string | undefined)[];
 }
 
 /**
@@ -248,7 +105,8 @@ export class CouchbaseStore implements Store {
   private readonly prefix: string;
   private readonly query: CouchbaseQuery;
   private readonly keyspace: string;
-  private onClose: (() => Promise<void>) | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(
     private readonly collection: CouchbaseCollection,
@@ -259,68 +117,53 @@ export class CouchbaseStore implements Store {
     this.query = options.query;
     this.keyspace = options.keyspace;
     this.onClose = options.onClose;
+    this.guard = new StoreGuard(NAME, { secrets: options.secrets ?? [] });
   }
 
   async get(sid: string): Promise<string | undefined> {
     const key = this.key(sid);
-    try {
-      return text((await this.collection.get(key)).content);
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return undefined;
-      throw storeError('couchbase', 'get', cause);
-    }
+    const found = await this.guard.run('get', () => this.collection.get(key).catch(orMissing(undefined)));
+    return found && text(found.content);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     if (expiresAt <= this.now()) return this.destroy(sid);
-    try {
-      await this.collection.upsert(key, { record }, { expiry: new Date(expiresAt) });
-    } catch (cause) {
-      throw storeError('couchbase', 'set', cause);
-    }
+    await this.guard.run('set', () => this.collection.upsert(key, { record }, { expiry: new Date(expiresAt) }));
   }
 
   async destroy(sid: string): Promise<void> {
     const key = this.key(sid);
-    try {
-      await this.collection.remove(key);
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-      throw storeError('couchbase', 'destroy', cause);
-    }
+    await this.guard.run('destroy', () => this.collection.remove(key).catch(orMissing(undefined)));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const key = this.key(sid);
     const past = expiresAt <= this.now();
-    try {
-      if (expected === undefined) {
-        // Writing an already-expired record is writing nothing: succeed exactly when none is live.
-        if (past) return (await this.get(sid)) === undefined;
-        await this.collection.insert(key, { record }, { expiry: new Date(expiresAt) });
+    // Writing an already-expired record is writing nothing: succeed exactly when none is live.
+    if (expected === undefined && past) return (await this.get(sid)) === undefined;
+    return this.guard.run('compareAndSet', async () => {
+      try {
+        if (expected === undefined) {
+          await this.collection.insert(key, { record }, { expiry: new Date(expiresAt) });
+          return true;
+        }
+        const current = await this.collection.get(key);
+        if (text(current.content) !== expected) return false;
+        if (past) await this.collection.remove(key, { cas: current.cas });
+        else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
         return true;
+      } catch (cause) {
+        if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
+        throw cause;
       }
-      const current = await this.collection.get(key);
-      if (text(current.content) !== expected) return false;
-      if (past) await this.collection.remove(key, { cas: current.cas });
-      else await this.collection.replace(key, { record }, { expiry: new Date(expiresAt), cas: current.cas });
-      return true;
-    } catch (cause) {
-      if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
-      throw storeError('couchbase', 'compareAndSet', cause);
-    }
+    });
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     if (expiresAt <= this.now()) return this.destroy(sid);
-    try {
-      await this.collection.touch(key, new Date(expiresAt));
-    } catch (cause) {
-      if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-      throw storeError('couchbase', 'touch', cause);
-    }
+    await this.guard.run('touch', () => this.collection.touch(key, new Date(expiresAt)).catch(orMissing(undefined)));
   }
 
   /**
@@ -332,57 +175,44 @@ export class CouchbaseStore implements Store {
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const oldKey = this.key(oldSid);
     const newKey = this.key(newSid);
-    for (let attempt = 0; ; attempt++) {
-      let content: string;
-      let expiry: Date | undefined;
-      try {
-        const current = await this.collection.get(oldKey, { withExpiry: true });
-        content = text(current.content);
-        expiry = current.expiryTime ? new Date(current.expiryTime * 1000) : undefined;
-        await this.collection.remove(oldKey, { cas: current.cas });
-      } catch (cause) {
-        if (couchbaseError(cause, 'DocumentNotFoundError')) return;
-        if (couchbaseError(cause, 'CasMismatchError') && attempt < 3) continue;
-        throw storeError('couchbase', 'regenerate', cause);
-      }
-      try {
-        await this.collection.insert(newKey, { record: content }, expiry ? { expiry } : {});
-        return;
-      } catch (cause) {
-        await this.collection.insert(oldKey, { record: content }, expiry ? { expiry } : {}).catch(() => undefined);
-        if (couchbaseError(cause, 'DocumentExistsError')) {
-          throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: regenerate failed: the new session id already exists', { cause });
+    await this.guard.run('regenerate', async () => {
+      for (let attempt = 0; ; attempt++) {
+        let content: string;
+        let expiry: Date | undefined;
+        try {
+          const current = await this.collection.get(oldKey, { withExpiry: true });
+          content = text(current.content);
+          expiry = current.expiryTime ? new Date(current.expiryTime * 1000) : undefined;
+          await this.collection.remove(oldKey, { cas: current.cas });
+        } catch (cause) {
+          if (couchbaseError(cause, 'DocumentNotFoundError')) return;
+          if (couchbaseError(cause, 'CasMismatchError') && attempt < 3) continue;
+          throw cause;
         }
-        throw storeError('couchbase', 'regenerate', cause);
+        try {
+          await this.collection.insert(newKey, { record: content }, expiry ? { expiry } : {});
+          return;
+        } catch (cause) {
+          await this.collection.insert(oldKey, { record: content }, expiry ? { expiry } : {}).catch(() => undefined);
+          throw couchbaseError(cause, 'DocumentExistsError') ? idTaken(NAME) : cause;
+        }
       }
-    }
+    });
   }
 
   /** indexAdd is `get` + a CAS-guarded `replace` (or `insert` for a new index key), retried on conflict. */
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
-    try {
-      await addEntry('couchbase', this.indexDocument(key), sid, expiresAt, this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexAdd', cause);
-    }
+    await this.guard.run('indexAdd', () => addEntry(NAME, this.indexDocument(key), sid, expiresAt, this.now));
   }
 
   /** indexRemove is `get` + a CAS-guarded `replace`, or `remove` once the last entry goes; a missing entry is one `get`. */
   async indexRemove(key: string, sid: string): Promise<void> {
-    try {
-      await removeEntry('couchbase', this.indexDocument(key), sid, this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexRemove', cause);
-    }
+    await this.guard.run('indexRemove', () => removeEntry(NAME, this.indexDocument(key), sid, this.now));
   }
 
   /** indexList is one `get`; expired entries are left out by the store's clock. */
   async indexList(key: string): Promise<string[]> {
-    try {
-      return await listEntries(this.indexDocument(key), this.now);
-    } catch (cause) {
-      throw storeError('couchbase', 'indexList', cause);
-    }
+    return this.guard.run('indexList', () => listEntries(this.indexDocument(key), this.now));
   }
 
   /**
@@ -393,11 +223,8 @@ export class CouchbaseStore implements Store {
     const statement =
       `SELECT RAW COUNT(*) FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` +
       'AND REGEXP_CONTAINS(META(d).id, $pattern) AND META(d).expiration > $now';
-    const rows = await this.run('count', statement, { ...this.keyRange(false), now: Math.floor(this.now() / 1000) });
-    const n = rows[0];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-      throw new SessionError('ERR_SESSION_STORE', 'session/couchbase: count failed: the query returned no count');
-    }
+    const [n] = await this.statement('count', statement, { ...this.keyRange(false), now: Math.floor(this.now() / 1000) });
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw this.guard.fail('count', new Error('the query returned no count'));
     return n;
   }
 
@@ -405,17 +232,16 @@ export class CouchbaseStore implements Store {
   async clear(): Promise<void> {
     const statement =
       `DELETE FROM ${this.keyspace} AS d WHERE META(d).id >= $lo AND META(d).id < $hi ` + 'AND REGEXP_CONTAINS(META(d).id, $pattern)';
-    await this.run('clear', statement, this.keyRange(true));
+    await this.statement('clear', statement, this.keyRange(true));
   }
 
+  /** close runs `onClose` once; later calls reject with `ERR_SESSION_CLOSED`. */
   async close(): Promise<void> {
-    const onClose = this.onClose;
-    this.onClose = undefined;
-    await onClose?.();
+    await this.guard.close(async () => this.onClose?.());
   }
 
   private key(sid: string): string {
-    assertValidId(sid, 'couchbase');
+    assertValidId(sid, NAME);
     return this.prefix + sid;
   }
 
@@ -435,12 +261,12 @@ export class CouchbaseStore implements Store {
   }
 
   /**
-   * indexDocument gives the CAS loop of src/index-document.ts its access to the document of one
+   * indexDocument gives the CAS loop of providers/shared/index-document.ts its access to the document of one
    * index key. Its expiry is the latest entry's, rounded up to the second so that the document never
    * goes before a live entry; a conflict (the document appeared, changed or went away) reads as `false`.
    */
   private indexDocument(indexKey: string): IndexDocument<unknown> {
-    const key = indexDocumentKey('couchbase', this.prefix, indexKey);
+    const key = indexDocumentKey(NAME, this.prefix, indexKey);
     const expiry = (expiresAt: number) => new Date(Math.ceil(expiresAt / 1000) * 1000);
     const conflict = (cause: unknown) => {
       if (CONFLICT_ERRORS.some((name) => couchbaseError(cause, name))) return false;
@@ -464,20 +290,25 @@ export class CouchbaseStore implements Store {
     };
   }
 
-  private async run(action: string, statement: string, parameters: Record<string, string | number>): Promise<unknown[]> {
-    try {
-      return (await this.query(statement, { parameters, scanConsistency: 'request_plus' })).rows;
-    } catch (cause) {
-      if (QUERY_SETUP_ERRORS.some((name) => couchbaseError(cause, name))) {
-        throw new SessionError(
-          'ERR_SESSION_STORE',
-          `session/couchbase: ${action} failed: it needs the query service and an index on ${this.keyspace} (CREATE PRIMARY INDEX ON ${this.keyspace})`,
-          { cause },
-        );
+  /** statement runs one SQL++ statement and returns its rows; a cluster without the query service or an index gets a message saying so. */
+  private statement(action: string, statement: string, parameters: Record<string, string | number>): Promise<unknown[]> {
+    return this.guard.run(action, async () => {
+      try {
+        return (await this.query(statement, { parameters, scanConsistency: 'request_plus' })).rows;
+      } catch (cause) {
+        if (!QUERY_SETUP_ERRORS.some((name) => couchbaseError(cause, name))) throw cause;
+        throw this.guard.fail(action, new Error(`it needs the query service and an index on ${this.keyspace} (CREATE PRIMARY INDEX ON ${this.keyspace})`, { cause }));
       }
-      throw storeError('couchbase', action, cause);
-    }
+    });
   }
+}
+
+/** orMissing makes a call that rejects because the document is not there resolve `value`; other errors pass. */
+function orMissing<T>(value: T): (cause: unknown) => T {
+  return (cause) => {
+    if (couchbaseError(cause, 'DocumentNotFoundError')) return value;
+    throw cause;
+  };
 }
 
 /**
@@ -508,7 +339,7 @@ interface CouchbaseModule {
 export const provider: Provider = {
   async open(config: string, options: OpenOptions): Promise<Store> {
     const parsed = parseConfig(config);
-    const loaded = await loadOptional<CouchbaseModule & { default?: CouchbaseModule }>('couchbase', 'couchbase');
+    const loaded = await loadOptional<CouchbaseModule & { default?: CouchbaseModule }>(NAME, 'couchbase');
     const sdk = loaded.default ?? loaded;
     const where = `${parsed.connectionString} bucket ${parsed.bucket}`;
     let cluster: ClusterLike | undefined;
@@ -528,12 +359,11 @@ export const provider: Provider = {
         prefix: parsed.prefix,
         now: options.now,
         onClose: () => owned.close(),
+        secrets: [parsed.password],
       });
     } catch (cause) {
       await cluster?.close().catch(() => undefined);
-      let detail = cause instanceof Error ? cause.message : String(cause);
-      if (parsed.password) detail = detail.split(parsed.password).join('***');
-      throw new SessionError('ERR_SESSION_STORE', `session/couchbase: cannot open ${where}: ${detail}`, { cause });
+      throw failure(NAME, `cannot open ${where}`, cause, [parsed.password]);
     }
   },
 };

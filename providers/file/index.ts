@@ -1,34 +1,21 @@
 import { constants, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { parseConfig, type FileOptions } from './config.ts';
 
-/** FileOptions: `root` is the absolute directory holding the sessions. */
-export interface FileOptions {
-  root: string;
-}
-
-/** DEFAULT_ROOT is macaron's default PROVIDER_CONFIG for the file provider. */
-export const DEFAULT_ROOT = 'data/sessions';
-
-/**
- * parseConfig reads the file provider's config: a directory, absolute or relative to the working
- * directory; empty means {@link DEFAULT_ROOT}. A path with a NUL byte is refused.
- */
-export function parseConfig(config: string): FileOptions {
-  const dir = config.trim() === '' ? DEFAULT_ROOT : config.trim();
-  if (dir.includes('\0')) throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', 'session/file: the directory path contains a NUL byte');
-  return { root: resolve(dir) };
-}
+export { DEFAULT_ROOT, parseConfig, type FileOptions } from './config.ts';
 
 /** INDEX_DIR is the subtree of the root that holds the index; no session shard is named like it. */
 export const INDEX_DIR = 'index';
+
+const NAME = 'file';
 
 const LOCK_WAIT_MS = 2000;
 const STALE_LOCK_MS = 10_000;
@@ -54,6 +41,7 @@ const INDEX_KEY = /^[0-9a-f]{64}$/;
 export class FileStore implements Store {
   readonly root: string;
   private readonly now: () => number;
+  private readonly guard = new StoreGuard(NAME);
 
   constructor(options: FileOptions, open: OpenOptions) {
     this.root = options.root;
@@ -62,38 +50,39 @@ export class FileStore implements Store {
 
   async get(sid: string): Promise<string | undefined> {
     const path = this.path(sid);
-    try {
-      return await this.readLive(path);
-    } catch (error) {
-      throw storeError('file', 'read', error);
-    }
+    return this.guard.run('get', () => this.readLive(path));
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const dir = this.shard(sid);
-    await this.locked(dir, sid, () => this.write(dir, sid, record, expiresAt));
+    await this.guard.run('set', () => this.locked(dir, sid, () => this.write(dir, sid, record, expiresAt)));
   }
 
   async destroy(sid: string): Promise<void> {
-    await this.locked(this.shard(sid), sid, () => this.remove(this.path(sid)));
+    const path = this.path(sid);
+    await this.guard.run('destroy', () => this.locked(this.shard(sid), sid, () => this.remove(path)));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const dir = this.shard(sid);
-    return this.locked(dir, sid, async () => {
-      if ((await this.readLive(this.path(sid))) !== expected) return false;
-      await this.write(dir, sid, record, expiresAt);
-      return true;
-    });
+    return this.guard.run('compareAndSet', () =>
+      this.locked(dir, sid, async () => {
+        if ((await this.readLive(this.path(sid))) !== expected) return false;
+        await this.write(dir, sid, record, expiresAt);
+        return true;
+      }),
+    );
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    await this.locked(this.shard(sid), sid, async () => {
-      const path = this.path(sid);
-      if ((await this.expiryOf(path)) === undefined) return;
-      const when = new Date(expiresAt);
-      await utimes(path, when, when);
-    });
+    const path = this.path(sid);
+    await this.guard.run('touch', () =>
+      this.locked(this.shard(sid), sid, async () => {
+        if ((await this.expiryOf(path)) === undefined) return;
+        const when = new Date(expiresAt);
+        await utimes(path, when, when);
+      }),
+    );
   }
 
   /**
@@ -101,73 +90,64 @@ export class FileStore implements Store {
    * overwritten (the new id is random, so a check before the rename is enough); an expired leftover is.
    */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    const to = this.path(newSid);
-    await this.locked(this.shard(oldSid), oldSid, async () => {
-      const from = this.path(oldSid);
-      if ((await this.expiryOf(from)) === undefined) return;
-      if ((await this.expiryOf(to)) !== undefined) throw new Error('the new session id already exists');
-      await this.inDir(this.shard(newSid), () => rename(from, to));
-    });
+    const [from, to] = [this.path(oldSid), this.path(newSid)];
+    await this.guard.run('regenerate', () =>
+      this.locked(this.shard(oldSid), oldSid, async () => {
+        if ((await this.expiryOf(from)) === undefined) return;
+        if ((await this.expiryOf(to)) !== undefined) throw idTaken(NAME);
+        await this.inDir(this.shard(newSid), () => rename(from, to));
+      }),
+    );
   }
 
   /** indexAdd writes the entry file under the entry's lock, so a gc that found it expired cannot remove it once refreshed. */
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
     const dir = this.indexDir(key);
-    assertValidId(sid, 'file');
-    await this.locked(dir, sid, () => this.write(dir, sid, '', expiresAt));
+    assertValidId(sid, NAME);
+    await this.guard.run('indexAdd', () => this.locked(dir, sid, () => this.write(dir, sid, '', expiresAt)));
   }
 
   /** indexRemove unlinks the entry file, and the key's directory once it is empty. */
   async indexRemove(key: string, sid: string): Promise<void> {
     const dir = this.indexDir(key);
-    assertValidId(sid, 'file');
-    try {
-      await this.remove(join(dir, sid));
-    } catch (error) {
-      throw storeError('file', 'index remove', error);
-    }
+    assertValidId(sid, NAME);
+    await this.guard.run('indexRemove', () => this.remove(join(dir, sid)));
     await rmdir(dir).catch(() => undefined);
   }
 
   /** indexList reads the key's directory and keeps the entries that are regular files with an mtime still ahead. */
   async indexList(key: string): Promise<string[]> {
     const dir = this.indexDir(key);
-    const now = this.now();
-    try {
+    return this.guard.run('indexList', async () => {
+      const now = this.now();
       const ids = (await this.list(dir)).map((entry) => entry.name).filter((name) => isValidId(name));
       const expiries = await Promise.all(ids.map((sid) => this.expiryFile(join(dir, sid))));
       return ids.filter((_, i) => (expiries[i] ?? 0) > now);
-    } catch (error) {
-      throw storeError('file', 'index list', error);
-    }
+    });
   }
 
   async count(): Promise<number> {
-    let live = 0;
-    try {
+    return this.guard.run('count', async () => {
+      let live = 0;
       for (const { dir, owns } of await this.sessionDirs()) {
         for (const { name } of await this.list(dir)) {
           if (owns(name) && (await this.expiryOf(join(dir, name))) !== undefined) live++;
         }
       }
-    } catch (error) {
-      throw storeError('file', 'count', error);
-    }
-    return live;
+      return live;
+    });
   }
 
   /** clear removes every session, each under its lock, and the whole index subtree. */
   async clear(): Promise<void> {
-    for (const { dir, owns } of await this.sessionDirs()) {
-      for (const { name } of await this.list(dir)) {
-        if (owns(name)) await this.locked(dir, name, () => this.remove(join(dir, name)));
+    await this.guard.run('clear', async () => {
+      for (const { dir, owns } of await this.sessionDirs()) {
+        for (const { name } of await this.list(dir)) {
+          if (owns(name)) await this.locked(dir, name, () => this.remove(join(dir, name)));
+        }
       }
-    }
-    try {
       await rm(join(this.root, INDEX_DIR), { recursive: true, force: true, maxRetries: DIR_RETRIES });
-    } catch (error) {
-      throw storeError('file', 'index clear', error);
-    }
+    });
   }
 
   /**
@@ -176,22 +156,27 @@ export class FileStore implements Store {
    * keeps no expiry order, so this visits every file.
    */
   async gc(): Promise<void> {
-    for (const { dir, owns } of await this.sessionDirs()) await this.sweep(dir, owns);
-    const index = join(this.root, INDEX_DIR);
-    for (const shard of await this.subdirs(index, INDEX_SHARD)) {
-      const shardDir = join(index, shard);
-      for (const key of await this.subdirs(shardDir, INDEX_KEY)) {
-        if (key.startsWith(shard)) await this.sweep(join(shardDir, key), (name) => isValidId(name));
+    await this.guard.run('gc', async () => {
+      for (const { dir, owns } of await this.sessionDirs()) await this.sweep(dir, owns);
+      const index = join(this.root, INDEX_DIR);
+      for (const shard of await this.subdirs(index, INDEX_SHARD)) {
+        const shardDir = join(index, shard);
+        for (const key of await this.subdirs(shardDir, INDEX_KEY)) {
+          if (key.startsWith(shard)) await this.sweep(join(shardDir, key), (name) => isValidId(name));
+        }
+        await rmdir(shardDir).catch(() => undefined);
       }
-      await rmdir(shardDir).catch(() => undefined);
-    }
+    });
   }
 
-  async close(): Promise<void> {}
+  /** close holds no resource; later calls reject with `ERR_SESSION_CLOSED`. */
+  async close(): Promise<void> {
+    await this.guard.close(async () => undefined);
+  }
 
   /** shard maps a session id to its directory; anything that is not a valid id is refused before it can become a path. */
   private shard(sid: string): string {
-    assertValidId(sid, 'file');
+    assertValidId(sid, NAME);
     return join(this.root, sid[0]!, sid[1]!);
   }
 
@@ -204,7 +189,7 @@ export class FileStore implements Store {
    * any key — `../`, an absolute path, a NUL, a lone surrogate — becomes 64 hex characters.
    */
   private indexDir(key: string): string {
-    const hash = indexKeyHash('file', key).toString('hex');
+    const hash = indexKeyHash(NAME, key).toString('hex');
     return join(this.root, INDEX_DIR, hash.slice(0, 2), hash);
   }
 
@@ -295,27 +280,21 @@ export class FileStore implements Store {
    */
   private async locked<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(dir, `${name}.lock`);
-    try {
-      const deadline = Date.now() + LOCK_WAIT_MS;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await (await this.inDir(dir, () => open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600))).close();
-          break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-          const held = await stat(lock).catch(() => undefined);
-          if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await this.remove(lock);
-          else if (Date.now() > deadline) throw new Error('timed out waiting for a session lock');
-          else await sleep(Math.min(1 + attempt, 20) * Math.random());
-        }
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await (await this.inDir(dir, () => open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600))).close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const held = await stat(lock).catch(() => undefined);
+        if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await this.remove(lock);
+        else if (Date.now() > deadline) throw new Error('timed out waiting for a session lock');
+        else await sleep(Math.min(1 + attempt, 20) * Math.random());
       }
-    } catch (error) {
-      throw storeError('file', 'lock', error);
     }
     try {
       return await fn();
-    } catch (error) {
-      throw storeError('file', 'write', error);
     } finally {
       await this.remove(lock).catch(() => undefined);
     }
@@ -372,7 +351,7 @@ export class FileStore implements Store {
       return await readdir(dir, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw storeError('file', 'list', error);
+      throw error;
     }
   }
 }
@@ -384,7 +363,7 @@ export const provider: Provider = {
     try {
       await mkdir(parsed.root, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw storeError('file', `create ${parsed.root}`, error);
+      throw failure(NAME, `create ${parsed.root} failed`, error);
     }
     return new FileStore(parsed, options);
   },

@@ -1,45 +1,17 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { configError, parseKeyValues, rejectUnknown } from '../../config/dsn.ts';
-import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { dirname } from 'node:path';
+import { SessionError } from '../../src/errors.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
-import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
+import { loadOptional } from '../shared/load.ts';
+import type { Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { parseConfig } from './config.ts';
+
+export { DEFAULT_PATH, parseConfig, type LmdbOptions } from './config.ts';
 
 const NAME = 'lmdb';
-
-/** DEFAULT_PATH is the database file used for an empty config string, relative to `process.cwd()`. */
-export const DEFAULT_PATH = 'data/sessions.lmdb';
-
-/**
- * LmdbOptions are the parsed lmdb config: `path` is the absolute path of the database FILE (LMDB
- * keeps its lock in `<path>-lock` beside it); it defaults to {@link DEFAULT_PATH}.
- */
-export interface LmdbOptions {
-  path: string;
-}
-
-/**
- * parseConfig reads the lmdb config string: a file path (`data/sessions.lmdb`, `/var/lib/app/sessions.lmdb`),
- * or macaron's ledis form `data_dir=./app.db`, whose value is read as that file path. An empty
- * string means {@link DEFAULT_PATH}. A relative path resolves against `process.cwd()` (the one
- * impurity); a path that starts with `word=` must be written `./word=…`. Another key, an empty
- * `data_dir` or a NUL byte is an `ERR_SESSION_PROVIDER_CONFIG` error naming it.
- */
-export function parseConfig(config: string): LmdbOptions {
-  let path = config.trim();
-  if (/^[a-z_]+=/i.test(path)) {
-    const entries = parseKeyValues(NAME, path, ',');
-    rejectUnknown(NAME, entries.keys(), ['data_dir']);
-    path = entries.get('data_dir') ?? '';
-    if (path === '') throw configError(NAME, 'data_dir is empty');
-  }
-  if (path === '') path = DEFAULT_PATH;
-  if (path.includes('\0')) throw configError(NAME, 'path contains a NUL byte');
-  return { path: resolve(process.cwd(), path) };
-}
 
 /** The parts of lmdb-js 3.x used here. */
 interface LmdbDatabase<K, V> {
@@ -104,7 +76,7 @@ function indexDigest(key: string): string {
  * time across processes) and reads see the last commit of any process; nothing is cached in this process.
  */
 export class LmdbStore implements Store {
-  private closed = false;
+  private readonly guard = new StoreGuard(NAME);
 
   constructor(
     private readonly root: LmdbRoot,
@@ -116,26 +88,22 @@ export class LmdbStore implements Store {
   ) {}
 
   async get(sid: string): Promise<string | undefined> {
-    this.check(sid);
-    try {
-      return this.live(sid)?.record;
-    } catch (cause) {
-      throw storeError(NAME, 'get', cause);
-    }
+    assertValidId(sid, NAME);
+    return this.guard.run('get', () => this.live(sid)?.record);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     await this.write('set', () => this.put(sid, record, expiresAt));
   }
 
   async destroy(sid: string): Promise<void> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     await this.write('destroy', () => this.remove(sid));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     return this.write('compareAndSet', () => {
       if (this.live(sid)?.record !== expected) return false;
       this.put(sid, record, expiresAt);
@@ -144,7 +112,7 @@ export class LmdbStore implements Store {
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     await this.write('touch', () => {
       const entry = this.live(sid);
       if (entry) this.put(sid, entry.record, expiresAt);
@@ -153,12 +121,12 @@ export class LmdbStore implements Store {
 
   /** regenerate moves the record in one write transaction; a live record at `newSid` is never overwritten, an expired one is. */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    this.check(oldSid);
-    this.check(newSid);
+    assertValidId(oldSid, NAME);
+    assertValidId(newSid, NAME);
     await this.write('regenerate', () => {
       const entry = this.live(oldSid);
       if (!entry) return;
-      if (this.live(newSid)) throw new SessionError('ERR_SESSION_STORE', 'session/lmdb: regenerate failed: the new session id already exists');
+      if (this.live(newSid)) throw idTaken(NAME);
       this.remove(oldSid);
       this.put(newSid, entry.record, entry.expiresAt);
     });
@@ -166,7 +134,7 @@ export class LmdbStore implements Store {
 
   /** indexAdd files `sid` under `key` in one write transaction, replacing the entry's expiry. */
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     const digest = indexDigest(key);
     await this.write('indexAdd', () => {
       this.unfile(digest, sid);
@@ -177,25 +145,22 @@ export class LmdbStore implements Store {
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
-    this.check(sid);
+    assertValidId(sid, NAME);
     const digest = indexDigest(key);
     await this.write('indexRemove', () => this.unfile(digest, sid));
   }
 
   /** indexList reads the range of `key`'s entries only, leaving out those past their expiry. */
   async indexList(key: string): Promise<string[]> {
-    this.check();
     const digest = indexDigest(key);
-    try {
+    return this.guard.run('indexList', () => {
       const now = this.now();
       const ids: string[] = [];
       for (const { key: entry, value } of this.index.getRange({ start: [digest, ''], end: [digest, AFTER_ANY_ID] })) {
         if (value > now) ids.push(entry[1]);
       }
       return ids;
-    } catch (cause) {
-      throw storeError(NAME, 'indexList', cause);
-    }
+    });
   }
 
   /**
@@ -203,13 +168,13 @@ export class LmdbStore implements Store {
    * since, in one transaction: exact, and O(expired).
    */
   async count(): Promise<number> {
-    this.check();
-    await this.collect('count');
-    return this.write('count', () => this.sessions.getStats().entryCount - this.expiredSessions());
+    return this.guard.run('count', async () => {
+      await this.collect();
+      return this.root.transaction(() => this.sessions.getStats().entryCount - this.expiredSessions());
+    });
   }
 
   async clear(): Promise<void> {
-    this.check();
     await this.write('clear', () => {
       this.sessions.clearSync();
       this.expiry.clearSync();
@@ -223,43 +188,28 @@ export class LmdbStore implements Store {
    * lock: the event loop never waits for it, and no callback runs while it is held.
    */
   async gc(): Promise<void> {
-    this.check();
-    await this.collect('gc');
+    await this.guard.run('gc', () => this.collect());
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.root.close();
+    await this.guard.close(() => this.root.close());
   }
 
-  private check(sid?: string): void {
-    if (this.closed) throw new SessionError('ERR_SESSION_CLOSED', 'session/lmdb: the store is closed');
-    if (sid !== undefined) assertValidId(sid, NAME);
-  }
-
-  private async write<T>(action: string, body: () => T): Promise<T> {
-    try {
-      return await this.root.transaction(body);
-    } catch (cause) {
-      throw storeError(NAME, action, cause);
-    }
+  /** write runs `body` in one LMDB write transaction: the one way this store changes the file. */
+  private write<T>(action: string, body: () => T): Promise<T> {
+    return this.guard.run(action, () => this.root.transaction(body));
   }
 
   /** collect runs gc passes until one finds fewer than GC_SCAN expired keys; it stops early once the store is closed. */
-  private async collect(action: string): Promise<void> {
-    try {
-      while ((await this.gcPass()) === GC_SCAN && !this.closed);
-    } catch (cause) {
-      throw storeError(NAME, action, cause);
-    }
+  private async collect(): Promise<void> {
+    while ((await this.gcPass()) === GC_SCAN && !this.guard.closed);
   }
 
   /** gcPass reads up to GC_SCAN expired keys and removes them round by round; it tells how many it read. */
   private async gcPass(): Promise<number> {
     const backlog = await this.readExpired(this.now());
     for (const round of backlog.rounds(GC_ROUND)) {
-      if (this.closed) break;
+      if (this.guard.closed) break;
       await this.dropAll(round);
     }
     return backlog.size;
@@ -280,7 +230,7 @@ export class LmdbStore implements Store {
       }
       if (read < limit || backlog.size === GC_SCAN) return backlog;
       await nextTurn();
-      if (this.closed) return backlog;
+      if (this.guard.closed) return backlog;
     }
   }
 
@@ -291,7 +241,7 @@ export class LmdbStore implements Store {
     try {
       for (let i = 0; i < round.length; i++) {
         if (i > 0 && i % GC_SLICE === 0) await nextTurn();
-        if (this.closed) break;
+        if (this.guard.closed) break;
         removals.push(this.drop(round[i]!));
       }
     } finally {
@@ -422,8 +372,7 @@ export const provider: Provider = {
       root = lmdb.open({ path, noSubdir: true, cache: false, overlappingSync: false });
       if (created) for (const file of [path, `${path}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      throw new SessionError('ERR_SESSION_STORE', `session/lmdb: cannot open ${path}: ${detail}`, { cause });
+      throw failure(NAME, `cannot open ${path}`, cause);
     }
     const sessions = root.openDB<string, Entry>({ name: 'sessions' });
     const expiry = root.openDB<ExpiryKey, true>({ name: 'expiry' });

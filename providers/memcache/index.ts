@@ -1,16 +1,6 @@
-import {
-  configError,
-  givenTwiceError,
-  type HostPort,
-  parseDurationMs,
-  parseHostListUrl,
-  parseHostPort,
-  parseInteger,
-  rejectUnknown,
-  shownValue,
-} from '../../config/dsn.ts';
-import { SessionError, storeError } from '../../src/errors.ts';
-import { assertValidId, MAX_ID_LENGTH } from '../../src/id.ts';
+import { formatHostPort } from '../shared/dsn.ts';
+import { SessionError } from '../../src/errors.ts';
+import { assertValidId } from '../../src/id.ts';
 import {
   addEntry,
   entriesDocument,
@@ -20,19 +10,17 @@ import {
   listEntries,
   readEntries,
   removeEntry,
-} from '../../src/index-document.ts';
-import { loadOptional } from '../../src/load.ts';
+} from '../shared/index-document.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { parseConfig, type MemcacheOptions } from './config.ts';
+
+export { DEFAULT_PREFIX, DEFAULT_SERVER, MAX_KEY_BYTES, parseConfig, type MemcacheOptions } from './config.ts';
 
 const NAME = 'memcache';
 
-/** DEFAULT_PREFIX is put in front of every session id to form the memcached key. */
-export const DEFAULT_PREFIX = 'session:';
-/** DEFAULT_SERVER is used for an empty config string. */
-export const DEFAULT_SERVER: HostPort = { host: '127.0.0.1', port: 11211 };
-/** MAX_KEY_BYTES is memcached's key limit; a prefix plus the longest session id must fit. */
-export const MAX_KEY_BYTES = 250;
 /**
  * MAX_ITEM_BYTES is memcached's default item size limit (`-I 1m`). A record is refused before it is
  * sent when it, its key and {@link ITEM_OVERHEAD_BYTES} exceed it, because memcached answers an
@@ -43,90 +31,6 @@ export const MAX_ITEM_BYTES = 1024 * 1024;
 export const ITEM_OVERHEAD_BYTES = 128;
 /** MAX_RELATIVE_EXPIRY is the largest exptime (30 days, in seconds) memcached reads as relative. */
 export const MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
-
-/**
- * MemcacheOptions are the parsed memcache config. `servers` holds one or more addresses (keys are
- * spread over them by memjs's hash); `username`/`password` are SASL credentials, present only
- * when given; `prefix` defaults to {@link DEFAULT_PREFIX}; `timeoutMs` (default 1000) bounds each
- * request and each connection attempt; `retries` (default 2) is how many times memjs tries an
- * idempotent request before it rejects.
- */
-export interface MemcacheOptions {
-  servers: HostPort[];
-  username?: string;
-  password?: string;
-  prefix: string;
-  timeoutMs: number;
-  retries: number;
-}
-
-const URL_KEYS = ['prefix', 'timeout', 'retries'] as const;
-
-/**
- * parseConfig reads the memcache config string. Accepted forms:
- *
- * - `''` → {@link DEFAULT_SERVER};
- * - macaron / beego: `127.0.0.1:11211` or a `;`-separated list `127.0.0.1:11211;127.0.0.1:11212`
- *   (a missing port is 11211);
- * - URL: `memcache://[user:pass@]host:11211[,host2:11212][?prefix=app:&timeout=2s&retries=2]`
- *   (`memcached://` too); user and password are SASL credentials, percent-encoded.
- *
- * A bad port, an unknown option or a prefix that cannot be part of a memcached key (spaces,
- * control characters, non-ASCII, or longer than 250 bytes minus the longest session id) is an
- * `ERR_SESSION_PROVIDER_CONFIG` error naming the key; the password never appears in a message.
- */
-export function parseConfig(config: string): MemcacheOptions {
-  const text = config.trim();
-  const options: MemcacheOptions = { servers: [DEFAULT_SERVER], prefix: DEFAULT_PREFIX, timeoutMs: 1000, retries: 2 };
-  if (text === '') return options;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    if (text.includes(',')) throw configError(NAME, `servers are separated by ';', not ',' (got ${JSON.stringify(text)})`);
-    options.servers = text.split(';').map((part, i) => {
-      if (part.trim() === '') throw configError(NAME, `server ${i + 1} of ${JSON.stringify(text)} is empty`);
-      return parseHostPort(NAME, 'server', part, DEFAULT_SERVER.port);
-    });
-    return options;
-  }
-
-  const url = parseHostListUrl(NAME, text, ['memcache', 'memcached']);
-  if (url.path !== '' && url.path !== '/') throw configError(NAME, `the url takes no path, got ${JSON.stringify(url.path)}`);
-  options.servers = url.hosts.split(',').map((part) => parseHostPort(NAME, 'host', part, DEFAULT_SERVER.port));
-  if (url.username !== '' || url.password !== undefined) {
-    if (url.username === '') throw configError(NAME, 'the url has a password but no username');
-    options.username = url.username;
-    options.password = url.password ?? '';
-  }
-  const params = new URLSearchParams(url.query);
-  const keys = [...params.keys()];
-  rejectUnknown(NAME, keys, URL_KEYS);
-  for (const key of new Set(keys)) {
-    const values = params.getAll(key);
-    if (values.length > 1) throw givenTwiceError(NAME, key);
-    const value = values[0]!;
-    if (key === 'prefix') options.prefix = value;
-    else if (key === 'timeout') options.timeoutMs = parseTimeout(value);
-    else options.retries = parseInteger(NAME, 'retries', value, 1, 10);
-  }
-  checkPrefix(options.prefix);
-  return options;
-}
-
-function parseTimeout(value: string): number {
-  const ms = parseDurationMs(NAME, 'timeout', value);
-  if (ms < 10 || ms > 60_000) throw configError(NAME, `timeout must be between 10ms and 60s, got ${shownValue(value)}`);
-  return ms;
-}
-
-/** checkPrefix refuses a prefix that would make an invalid memcached key with the longest id. */
-function checkPrefix(prefix: string): void {
-  if (!/^[\x21-\x7e]*$/.test(prefix)) {
-    throw configError(NAME, 'prefix may hold only printable ASCII without spaces or control characters (memcached key rules)');
-  }
-  const room = MAX_KEY_BYTES - MAX_ID_LENGTH;
-  if (prefix.length > room) {
-    throw configError(NAME, `prefix is ${prefix.length} bytes; memcached keys are at most ${MAX_KEY_BYTES} bytes, so it may be at most ${room}`);
-  }
-}
 
 /**
  * memcachedExpiry converts `expiresAt` (epoch ms) into memcached's exptime as of `now`: relative
@@ -199,14 +103,16 @@ interface Item {
  * is no `count` or `clear`; it expires items itself, so there is no `gc`.
  */
 export class MemcacheStore implements Store {
-  private closed = false;
+  private readonly guard: StoreGuard;
 
   constructor(
     private readonly memjs: Memjs,
     private readonly client: MemjsClient,
     private readonly options: MemcacheOptions,
     private readonly openOptions: OpenOptions,
-  ) {}
+  ) {
+    this.guard = new StoreGuard(NAME, { secrets: [options.password] });
+  }
 
   async get(sid: string): Promise<string | undefined> {
     return (await this.read(sid, 'get'))?.value;
@@ -278,7 +184,7 @@ export class MemcacheStore implements Store {
       const added = await this.request('regenerate', OP.add, newKey, storeExtras(exptime), value, undefined, NO_RETRY);
       if (this.expect('regenerate', added, [STATUS.ok, STATUS.exists, STATUS.notStored]) === STATUS.ok) return;
       await this.request('regenerate', OP.add, oldKey, storeExtras(exptime), value, undefined, NO_RETRY).catch(() => undefined);
-      throw new SessionError('ERR_SESSION_STORE', 'session/memcache: regenerate failed: the new session id is already taken');
+      throw idTaken(NAME);
     }
   }
 
@@ -298,9 +204,7 @@ export class MemcacheStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.client.close();
+    await this.guard.close(async () => this.client.close());
   }
 
   private now(): number {
@@ -323,7 +227,7 @@ export class MemcacheStore implements Store {
   }
 
   /**
-   * indexDocument gives the CAS loop of src/index-document.ts its access to the item of one index
+   * indexDocument gives the CAS loop of providers/shared/index-document.ts its access to the item of one index
    * key. A conflict (the item appeared, changed or went away) reads as `false`; the writes are
    * conditional, so they are sent once, like compareAndSet's.
    */
@@ -367,7 +271,7 @@ export class MemcacheStore implements Store {
     if (allowed.includes(status)) return status;
     if (status === STATUS.tooLarge) throw tooLarge();
     const detail = response.val.length > 0 ? response.val.toString('utf8') : `status 0x${status.toString(16)}`;
-    throw storeError(NAME, action, new Error(`memcached answered ${detail}`));
+    throw this.guard.fail(action, new Error(`memcached answered ${detail}`));
   }
 
   /**
@@ -375,8 +279,8 @@ export class MemcacheStore implements Store {
    * applies the timeout and retries. The CAS token, when given, goes into the header (bytes 16–23),
    * which memjs's own set/add/delete leave zero.
    */
-  private request(action: string, opcode: number, key: string, extras: Buffer | string, value: Buffer | string, cas?: Buffer, retries?: number): Promise<MemjsResponse> {
-    if (this.closed) return Promise.reject(new SessionError('ERR_SESSION_CLOSED', 'session/memcache: the store is closed'));
+  private async request(action: string, opcode: number, key: string, extras: Buffer | string, value: Buffer | string, cas?: Buffer, retries?: number): Promise<MemjsResponse> {
+    this.guard.check(action);
     const { client } = this;
     client.incrSeq();
     const seq = client.seq;
@@ -386,14 +290,14 @@ export class MemcacheStore implements Store {
     const attempts = retries ?? this.options.retries;
     const deadlineMs = attempts * (2 * this.options.timeoutMs + RETRY_DELAY_MS) + 1000;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(storeError(NAME, action, new Error(`no reply within ${deadlineMs}ms`))), deadlineMs);
+      const timer = setTimeout(() => reject(this.guard.fail(action, new Error(`no reply within ${deadlineMs}ms`))), deadlineMs);
       client.perform(
         key,
         buffer,
         seq,
         (err, response) => {
           clearTimeout(timer);
-          if (err || !response) reject(storeError(NAME, action, err ?? 'no response'));
+          if (err || !response) reject(this.guard.fail(action, err ?? 'no response'));
           else resolve(response);
         },
         retries,
@@ -429,9 +333,6 @@ function tooLarge(what = 'the record'): SessionError {
   );
 }
 
-function address(server: HostPort): string {
-  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-}
 
 /**
  * failPendingOnClose fixes two gaps in memjs 1.x's connection handling. When the server closes a
@@ -466,6 +367,26 @@ function failPendingOnClose(server: MemjsServer): void {
   };
 }
 
+/** TESTED_MEMJS is the memjs release whose request layer and connection internals this provider was tested with. */
+const TESTED_MEMJS = '1.3.2';
+
+/**
+ * checkMemjs refuses a memjs without the parts of its request layer and connection handling this
+ * provider reaches past the public API for (CAS tokens, failing requests on a closed socket; see
+ * {@link failPendingOnClose}), so a memjs that reshaped them fails at open, naming the version to
+ * install, instead of mid-request. The peer range pins memjs to the tested minor for the same reason.
+ */
+function checkMemjs(memjs: Memjs): void {
+  const client = memjs.Client?.prototype as Partial<MemjsClient> | undefined;
+  const server = memjs.Server?.prototype as Partial<MemjsServer> | undefined;
+  const present =
+    typeof memjs.Utils?.makeRequestBuffer === 'function' &&
+    [client?.perform, client?.incrSeq, client?.close, server?.sock, server?.error, server?.onResponse, server?.onError, server?.write].every((method) => typeof method === 'function');
+  if (!present) {
+    throw new SessionError('ERR_SESSION_MISSING_DEPENDENCY', `session/memcache: the installed memjs lacks the request layer this provider uses; install memjs@~${TESTED_MEMJS}`);
+  }
+}
+
 /** probe sends `version` to one server, bypassing memjs's retries, and resolves when it answers. */
 function probe(memjs: Memjs, client: MemjsClient, server: MemjsServer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -494,6 +415,7 @@ export const provider: Provider = {
     const options = parseConfig(config);
     const loaded = await loadOptional<Memjs & { default?: Memjs }>(NAME, 'memjs');
     const memjs = loaded.default ?? loaded;
+    checkMemjs(memjs);
     const timeout = options.timeoutMs / 1000;
     const clientOptions = {
       timeout,
@@ -516,8 +438,7 @@ export const provider: Provider = {
         await probe(memjs, client, server, 2 * options.timeoutMs + 500);
       } catch (cause) {
         client.close();
-        const detail = cause instanceof Error ? cause.message : String(cause);
-        throw new SessionError('ERR_SESSION_STORE', `session/memcache: cannot reach memcached at ${address(options.servers[i]!)}: ${detail}`, { cause });
+        throw failure(NAME, `cannot reach memcached at ${formatHostPort(options.servers[i]!)}`, cause, [options.password]);
       }
     }
     return new MemcacheStore(memjs, client, options, openOptions);

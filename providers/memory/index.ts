@@ -1,147 +1,167 @@
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
-import { SessionError } from '../../src/errors.ts';
 import { register } from '../../src/registry.ts';
-import { ExpiryWheel } from './expiry-wheel.ts';
-import { expiryOf, Generations, pack, recordOf } from './generations.ts';
+import { idTaken, StoreGuard } from '../shared/errors.ts';
+import { Generations } from './generations.ts';
+import { expiryOf, pack, recordOf } from './packed.ts';
+import { parseConfig } from './config.ts';
 
-/** MemoryOptions: the memory provider takes no options; its config string must be empty. */
-export type MemoryOptions = Record<string, never>;
+export { parseConfig, type MemoryOptions } from './config.ts';
 
-/** parseConfig accepts only an empty config string: the memory store has nothing to configure. */
-export function parseConfig(config: string): MemoryOptions {
-  if (config.trim() !== '') {
-    throw new SessionError('ERR_SESSION_PROVIDER_CONFIG', 'session/memory: takes no provider config; leave PROVIDER_CONFIG empty');
-  }
-  return {};
+const NAME = 'memory';
+
+/** IndexEntries are the ids filed under one index key, each with its entry's expiry; `latest` is the latest of them. */
+interface IndexEntries {
+  latest: number;
+  readonly ids: Map<string, number>;
 }
 
 /**
  * MemoryStore keeps sessions in one process. Expiry is checked on every read; gc drops whole
- * slices of expired sessions ({@link Generations}), so its cost does not follow all sessions.
+ * slices of expired sessions ({@link Generations}), so its cost does not follow all sessions. The
+ * index keys live in a second Generations, filed by their latest entry, so gc drops a key once all
+ * of its entries have expired; a key's expired entries go whenever it is added to or listed.
  */
 export class MemoryStore implements Store {
-  private readonly sessions: Generations;
-  /** index maps an index key to its ids and their entry expiry; indexWheel drives its gc. */
-  private readonly index = new Map<string, Map<string, number>>();
-  private readonly indexWheel: ExpiryWheel;
+  private readonly sessions: Generations<string>;
+  private readonly index: Generations<IndexEntries>;
   private readonly now: () => number;
+  private readonly guard = new StoreGuard(NAME);
 
   constructor(options: OpenOptions) {
     this.now = options.now ?? Date.now;
-    this.sessions = new Generations(options.maxLifetime);
-    this.indexWheel = new ExpiryWheel(options.maxLifetime);
+    this.sessions = new Generations(options.maxLifetime, expiryOf);
+    this.index = new Generations(options.maxLifetime, (entries) => entries.latest);
   }
 
   async get(sid: string): Promise<string | undefined> {
+    this.guard.check('get');
     const packed = this.live(sid);
     return packed === undefined ? undefined : recordOf(packed);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    this.sessions.set(sid, pack(expiresAt, record), this.sessions.get(sid));
+    this.guard.check('set');
+    this.put(sid, pack(expiresAt, record), this.sessions.get(sid));
   }
 
   async destroy(sid: string): Promise<void> {
+    this.guard.check('destroy');
     const packed = this.sessions.get(sid);
-    if (packed !== undefined) this.sessions.delete(sid, packed);
+    if (packed !== undefined) this.sessions.delete(sid, expiryOf(packed));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    this.guard.check('compareAndSet');
     const packed = this.live(sid);
     if ((packed === undefined ? undefined : recordOf(packed)) !== expected) return false;
-    this.sessions.set(sid, pack(expiresAt, record), packed);
+    this.put(sid, pack(expiresAt, record), packed);
     return true;
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
+    this.guard.check('touch');
     const packed = this.live(sid);
-    if (packed !== undefined) this.sessions.set(sid, pack(expiresAt, recordOf(packed)), packed);
+    if (packed !== undefined) this.put(sid, pack(expiresAt, recordOf(packed)), packed);
   }
 
   /** regenerate moves the record; a live record at `newSid` is never overwritten, an expired one is. */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
+    this.guard.check('regenerate');
     const packed = this.live(oldSid);
     if (packed === undefined) return;
-    if (this.live(newSid) !== undefined) throw idTaken();
-    this.sessions.delete(oldSid, packed);
-    this.sessions.set(newSid, packed, undefined);
+    if (this.live(newSid) !== undefined) throw idTaken(NAME);
+    this.sessions.delete(oldSid, expiryOf(packed));
+    this.put(newSid, packed, undefined);
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
-    let ids = this.index.get(key);
-    if (ids === undefined) this.index.set(key, (ids = new Map()));
-    const previous = ids.get(sid);
-    ids.set(sid, expiresAt);
-    // The wheel files index keys, not ids: sweeping a key prunes all of its expired ids.
-    this.indexWheel.file(key, expiresAt, previous);
+    this.guard.check('indexAdd');
+    const filed = this.index.get(key);
+    const entries = filed ?? { latest: expiresAt, ids: new Map() };
+    entries.ids.set(sid, expiresAt);
+    this.refile(key, entries, filed?.latest, this.now());
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
-    const ids = this.index.get(key);
-    if (ids?.delete(sid) && ids.size === 0) this.index.delete(key);
+    this.guard.check('indexRemove');
+    const entries = this.index.get(key);
+    if (entries?.ids.delete(sid) && entries.ids.size === 0) this.index.delete(key, entries.latest);
   }
 
   async indexList(key: string): Promise<string[]> {
-    this.pruneIndex(key, this.now());
-    return [...(this.index.get(key)?.keys() ?? [])];
+    this.guard.check('indexList');
+    const entries = this.index.get(key);
+    if (entries === undefined) return [];
+    this.refile(key, entries, entries.latest, this.now());
+    return [...entries.ids.keys()];
   }
 
   async count(): Promise<number> {
+    this.guard.check('count');
     this.collect();
     return this.sessions.size;
   }
 
   async clear(): Promise<void> {
-    this.sessions.clear();
-    this.index.clear();
-    this.indexWheel.clear();
+    this.guard.check('clear');
+    this.wipe();
   }
 
   async gc(): Promise<void> {
+    this.guard.check('gc');
     this.collect();
   }
 
+  /** close drops every session; later calls reject with `ERR_SESSION_CLOSED`. */
   async close(): Promise<void> {
-    await this.clear();
+    await this.guard.close(async () => this.wipe());
+  }
+
+  private wipe(): void {
+    this.sessions.clear();
+    this.index.clear();
+  }
+
+  /** put stores a packed session, moving it from the slice of `previous`, its packed string before. */
+  private put(sid: string, packed: string, previous: string | undefined): void {
+    this.sessions.set(sid, packed, previous === undefined ? undefined : expiryOf(previous));
   }
 
   /** live returns the packed session `sid` if it has not expired, removing it if it has. */
   private live(sid: string): string | undefined {
     const packed = this.sessions.get(sid);
     if (packed === undefined) return undefined;
-    if (expiryOf(packed) > this.now()) return packed;
-    this.sessions.delete(sid, packed);
+    const expiresAt = expiryOf(packed);
+    if (expiresAt > this.now()) return packed;
+    this.sessions.delete(sid, expiresAt);
     return undefined;
   }
 
-  /** collect removes expired sessions and index entries. */
+  /** collect removes expired sessions and the index keys whose every entry has expired. */
   private collect(): void {
     const now = this.now();
     this.sessions.collect(now);
-    this.indexWheel.sweep(now, (key) => {
-      const latest = this.pruneIndex(key, now);
-      // A key whose entries moved to an earlier expiry may not be filed at its latest one yet.
-      if (latest !== undefined) this.indexWheel.file(key, latest);
-      return latest;
-    });
+    this.index.collect(now);
   }
 
-  /** pruneIndex drops the expired entries of one index key, and the key once it is empty; it returns the key's latest expiry. */
-  private pruneIndex(key: string, now: number): number | undefined {
-    const ids = this.index.get(key);
-    if (ids === undefined) return undefined;
+  /**
+   * refile drops the expired entries of one index key and files the key at its latest entry, or
+   * removes it once none is left; `previous` is the expiry it is filed under, if it is. Its cost
+   * follows that key's entries only.
+   */
+  private refile(key: string, entries: IndexEntries, previous: number | undefined, now: number): void {
     let latest: number | undefined;
-    for (const [sid, expiresAt] of ids) {
-      if (expiresAt <= now) ids.delete(sid);
-      else latest = Math.max(latest ?? expiresAt, expiresAt);
+    for (const [sid, expiresAt] of entries.ids) {
+      if (expiresAt <= now) entries.ids.delete(sid);
+      else if (latest === undefined || expiresAt > latest) latest = expiresAt;
     }
-    if (ids.size === 0) this.index.delete(key);
-    return latest;
+    if (latest === undefined) {
+      if (previous !== undefined) this.index.delete(key, previous);
+      return;
+    }
+    entries.latest = latest;
+    this.index.set(key, entries, previous);
   }
-}
-
-function idTaken(): SessionError {
-  return new SessionError('ERR_SESSION_STORE', 'session/memory: regenerate failed: the new session id already exists');
 }
 
 /** provider opens a {@link MemoryStore}; sessions live as long as the process. */

@@ -1,15 +1,16 @@
-import { configError, decodeComponent, parseHostListUrl, takeQueryOptions } from '../../config/dsn.ts';
-import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { configError, parseHostListUrl } from '../shared/dsn.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { redact } from '../shared/redact.ts';
+import { parseConfig } from './config.ts';
 
-/** DEFAULT_DATABASE is the database used when the URL has no path: `sessionkit`. */
-export const DEFAULT_DATABASE = 'sessionkit';
-/** DEFAULT_COLLECTION is the collection used without `?collection=`: `sessions`. */
-export const DEFAULT_COLLECTION = 'sessions';
+export { DEFAULT_COLLECTION, DEFAULT_DATABASE, parseConfig, type MongoOptions } from './config.ts';
+
+const NAME = 'mongodb';
 
 /** indexCollectionName names the collection that holds the index of the session collection `collection`: `<collection>_index`. */
 export const indexCollectionName = (collection: string): string => `${collection}_index`;
@@ -20,56 +21,6 @@ export const indexCollectionName = (collection: string): string => `${collection
  * server that stops answering mid-request cannot hang it forever.
  */
 export const DRIVER_DEFAULTS = { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000, socketTimeoutMS: 10_000 } as const;
-
-/** MongoOptions are the parsed provider config of the mongodb provider. */
-export interface MongoOptions {
-  /** url is the connection string handed to the driver, sessionkit's own options removed; it may hold a password. */
-  url: string;
-  /** database holds the session collection; the URL path, default {@link DEFAULT_DATABASE}. */
-  database: string;
-  /** collection holds one document per session; `?collection=`, default {@link DEFAULT_COLLECTION}. */
-  collection: string;
-  /** address names the server(s) in messages: the URL's host list, never its credentials. */
-  address: string;
-}
-
-const OWN_OPTIONS = ['collection'];
-
-/**
- * parseConfig reads a `mongodb://` or `mongodb+srv://` connection string, e.g.
- * `mongodb://user:pass@127.0.0.1:27017/app?collection=sessions&authSource=admin`. The path names the
- * database (default `sessionkit`); `collection` (default `sessions`) is sessionkit's own option and is
- * removed before the URL reaches the driver; every other query option passes through unchanged.
- * It is pure; errors name the bad part and never contain the password.
- */
-export function parseConfig(config: string): MongoOptions {
-  if (config.trim() === '') throw configError('mongodb', 'provider config must be a mongodb:// url, e.g. mongodb://127.0.0.1:27017/sessionkit');
-  const parts = parseHostListUrl('mongodb', config, ['mongodb', 'mongodb+srv']);
-  if (parts.path.includes('@')) {
-    // An unencoded `/` in a password moves the rest of it into the path: say so without echoing it.
-    throw configError('mongodb', 'the url path holds an @; percent-encode any @, / or ? in the password');
-  }
-  const database = parts.path === '' || parts.path === '/' ? DEFAULT_DATABASE : decodeComponent('mongodb', 'database', parts.path.slice(1));
-  if (database.length > 63 || /[/\\. "$*<>:|?\0]/.test(database)) {
-    throw configError('mongodb', `database name ${JSON.stringify(database)} is not allowed by mongodb (no / \\ . space " $ and at most 63 bytes)`);
-  }
-  const { own, passed } = takeQueryOptions('mongodb', parts.query, OWN_OPTIONS);
-  const collection = own.get('collection') ?? DEFAULT_COLLECTION;
-  if (collection === '' || collection.includes('$') || collection.includes('\0') || collection.startsWith('system.')) {
-    throw configError('mongodb', `collection name ${JSON.stringify(collection)} is not allowed by mongodb (non-empty, no $, not system.*)`);
-  }
-  const userinfo =
-    parts.username === '' && parts.password === undefined
-      ? ''
-      : `${encodeURIComponent(parts.username)}${parts.password === undefined ? '' : `:${encodeURIComponent(parts.password)}`}@`;
-  const head = `${parts.scheme}://${userinfo}${parts.hosts}${parts.path}`;
-  return {
-    url: passed.length > 0 ? `${head}?${passed.join('&')}` : head,
-    database,
-    collection,
-    address: `${parts.scheme}://${parts.hosts}`,
-  };
-}
 
 /**
  * SessionDocument is how one session is kept: `_id` is the session id, `record` the opaque record,
@@ -126,6 +77,8 @@ export interface MongoStoreOptions {
   now?: () => number;
   /** onClose runs once on the first `close()`, e.g. to close the client that owns the collection. */
   onClose?: () => Promise<void>;
+  /** secrets are the passwords to keep out of every error (`provider.open` passes the URL's); default none. */
+  secrets?: readonly (string | undefined)[];
   /**
    * index is the collection of index entries (`provider.open` uses `<collection>_index`). Without
    * it the store has no `indexAdd`, `indexRemove` or `indexList`, and the Manager's user-session
@@ -141,7 +94,7 @@ export interface MongoStoreOptions {
  * query operator. A key that is not a non-empty string of at most 512 characters is refused.
  */
 export function indexDigest(key: string): string {
-  return indexKeyHash('mongodb', key).toString('base64url');
+  return indexKeyHash(NAME, key).toString('base64url');
 }
 
 /** isDuplicateKey tells whether `err` is MongoDB's E11000 duplicate key error, from the server or a bulk write. */
@@ -163,8 +116,9 @@ export class MongoStore implements Store {
   /** indexList finds the live entries of `key` through its index; present only with an index collection. */
   readonly indexList?: (key: string) => Promise<string[]>;
   private readonly now: () => number;
-  private readonly index: MongoIndex | undefined;
-  private onClose: (() => Promise<void>) | undefined;
+  private readonly index: MongoIndexCollection | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(
     private readonly collection: MongoCollection,
@@ -172,68 +126,55 @@ export class MongoStore implements Store {
   ) {
     this.now = options.now ?? Date.now;
     this.onClose = options.onClose;
-    if (options.index) {
-      const index = (this.index = new MongoIndex(options.index, this.now));
-      this.indexAdd = (key, sid, expiresAt) => index.add(key, sid, expiresAt);
-      this.indexRemove = (key, sid) => index.remove(key, sid);
-      this.indexList = (key) => index.list(key);
+    this.guard = new StoreGuard(NAME, { secrets: options.secrets ?? [] });
+    const index = (this.index = options.index);
+    if (index) {
+      this.indexAdd = (key, sid, expiresAt) => this.addEntry(index, key, sid, expiresAt);
+      this.indexRemove = (key, sid) => this.removeEntry(index, key, sid);
+      this.indexList = (key) => this.listEntries(index, key);
     }
   }
 
   async get(sid: string): Promise<string | undefined> {
-    assertValidId(sid, 'mongodb');
-    try {
-      const doc = await this.collection.findOne(this.live(sid), { projection: { record: 1 } });
-      return doc?.record;
-    } catch (cause) {
-      throw storeError('mongodb', 'get', cause);
-    }
+    assertValidId(sid, NAME);
+    const doc = await this.guard.run('get', () => this.collection.findOne(this.live(sid), { projection: { record: 1 } }));
+    return doc?.record;
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
-    assertValidId(sid, 'mongodb');
+    assertValidId(sid, NAME);
     if (expiresAt <= this.now()) return this.destroy(sid);
-    try {
-      await this.collection.updateOne({ _id: sid }, { $set: { record, expiresAt: new Date(expiresAt) } }, { upsert: true });
-    } catch (cause) {
-      throw storeError('mongodb', 'set', cause);
-    }
+    await this.guard.run('set', () => this.collection.updateOne({ _id: sid }, { $set: { record, expiresAt: new Date(expiresAt) } }, { upsert: true }));
   }
 
   async destroy(sid: string): Promise<void> {
-    assertValidId(sid, 'mongodb');
-    try {
-      await this.collection.deleteOne({ _id: sid });
-    } catch (cause) {
-      throw storeError('mongodb', 'destroy', cause);
-    }
+    assertValidId(sid, NAME);
+    await this.guard.run('destroy', () => this.collection.deleteOne({ _id: sid }));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
-    assertValidId(sid, 'mongodb');
+    assertValidId(sid, NAME);
     const update = { $set: { record, expiresAt: new Date(expiresAt) } };
-    try {
+    return this.guard.run('compareAndSet', async () => {
       if (expected !== undefined) {
         const result = await this.collection.updateOne({ ...this.live(sid), record: expected }, update);
         return result.matchedCount === 1;
       }
       // Matches only an expired leftover; with no document at all the upsert inserts, and with a
       // live one it also tries to insert and the unique _id refuses it with E11000.
-      await this.collection.updateOne({ _id: sid, expiresAt: { $lte: new Date(this.now()) } }, update, { upsert: true });
-      return true;
-    } catch (cause) {
-      if (isDuplicateKey(cause)) return false;
-      throw storeError('mongodb', 'compareAndSet', cause);
-    }
+      try {
+        await this.collection.updateOne({ _id: sid, expiresAt: { $lte: new Date(this.now()) } }, update, { upsert: true });
+        return true;
+      } catch (cause) {
+        if (isDuplicateKey(cause)) return false;
+        throw cause;
+      }
+    });
   }
 
   async touch(sid: string, expiresAt: number): Promise<void> {
-    assertValidId(sid, 'mongodb');
-    try {
-      await this.collection.updateOne(this.live(sid), { $set: { expiresAt: new Date(expiresAt) } });
-    } catch (cause) {
-      throw storeError('mongodb', 'touch', cause);
-    }
+    assertValidId(sid, NAME);
+    await this.guard.run('touch', () => this.collection.updateOne(this.live(sid), { $set: { expiresAt: new Date(expiresAt) } }));
   }
 
   /**
@@ -244,109 +185,76 @@ export class MongoStore implements Store {
    * document is put back.
    */
   async regenerate(oldSid: string, newSid: string): Promise<void> {
-    assertValidId(oldSid, 'mongodb');
-    assertValidId(newSid, 'mongodb');
-    let doc: SessionDocument | null;
-    try {
-      doc = await this.collection.findOneAndDelete(this.live(oldSid));
-    } catch (cause) {
-      throw storeError('mongodb', 'regenerate', cause);
-    }
-    if (doc === null) return;
-    try {
-      const moved = { $set: { record: doc.record, expiresAt: doc.expiresAt } };
-      await this.collection.updateOne({ _id: newSid, expiresAt: { $lte: new Date(this.now()) } }, moved, { upsert: true });
-    } catch (cause) {
-      await this.collection.insertOne(doc).catch(() => undefined);
-      if (isDuplicateKey(cause)) {
-        throw new SessionError('ERR_SESSION_STORE', 'session/mongodb: regenerate failed: the new session id already exists', { cause });
+    assertValidId(oldSid, NAME);
+    assertValidId(newSid, NAME);
+    await this.guard.run('regenerate', async () => {
+      const doc = await this.collection.findOneAndDelete(this.live(oldSid));
+      if (doc === null) return;
+      try {
+        const moved = { $set: { record: doc.record, expiresAt: doc.expiresAt } };
+        await this.collection.updateOne({ _id: newSid, expiresAt: { $lte: new Date(this.now()) } }, moved, { upsert: true });
+      } catch (cause) {
+        await this.collection.insertOne(doc).catch(() => undefined);
+        throw isDuplicateKey(cause) ? idTaken(NAME) : cause;
       }
-      throw storeError('mongodb', 'regenerate', cause);
-    }
+    });
   }
 
   async count(): Promise<number> {
-    try {
-      return await this.collection.countDocuments({ expiresAt: { $gt: new Date(this.now()) } });
-    } catch (cause) {
-      throw storeError('mongodb', 'count', cause);
-    }
+    return this.guard.run('count', () => this.collection.countDocuments({ expiresAt: { $gt: new Date(this.now()) } }));
   }
 
   /** clear empties this store's collection, which holds nothing but sessions, and its index collection. */
   async clear(): Promise<void> {
-    try {
+    await this.guard.run('clear', async () => {
       await this.collection.deleteMany({});
-      await this.index?.collection.deleteMany({});
-    } catch (cause) {
-      throw storeError('mongodb', 'clear', cause);
-    }
+      await this.index?.deleteMany({});
+    });
   }
 
   /** gc deletes expired sessions and index entries now instead of waiting for the TTL monitor's next pass. */
   async gc(): Promise<void> {
     const expired = { expiresAt: { $lte: new Date(this.now()) } };
-    try {
+    await this.guard.run('gc', async () => {
       await this.collection.deleteMany(expired);
-      await this.index?.collection.deleteMany(expired);
-    } catch (cause) {
-      throw storeError('mongodb', 'gc', cause);
-    }
+      await this.index?.deleteMany(expired);
+    });
   }
 
+  /** close runs `onClose` once; later calls reject with `ERR_SESSION_CLOSED`. */
   async close(): Promise<void> {
-    const onClose = this.onClose;
-    this.onClose = undefined;
-    await onClose?.();
+    await this.guard.close(async () => this.onClose?.());
   }
 
   private live(sid: string): Filter {
     return { _id: sid, expiresAt: { $gt: new Date(this.now()) } };
   }
-}
 
-/**
- * MongoIndex keeps the index entries of a {@link MongoStore}, one {@link IndexEntryDocument} each, in
- * their own collection: a TTL index on `expiresAt` removes them, an index on `key` serves the
- * listing, and every call is one request. Each id is its own document, so concurrent adds under
- * one key never contend; reads filter on `expiresAt > now` like the sessions.
- */
-class MongoIndex {
-  constructor(
-    readonly collection: MongoIndexCollection,
-    private readonly now: () => number,
-  ) {}
+  /*
+   * The index keeps one IndexEntryDocument per entry in its own collection: a TTL index on
+   * `expiresAt` removes them, an index on `key` serves the listing, and every call is one request.
+   * Each id is its own document, so concurrent adds under one key never contend; reads filter on
+   * `expiresAt > now` like the sessions.
+   */
 
-  async add(key: string, sid: string, expiresAt: number): Promise<void> {
+  private async addEntry(index: MongoIndexCollection, key: string, sid: string, expiresAt: number): Promise<void> {
     const digest = indexDigest(key);
-    assertValidId(sid, 'mongodb');
-    if (expiresAt <= this.now()) return this.remove(key, sid);
-    try {
-      const update = { $set: { key: digest, sid, expiresAt: new Date(expiresAt) } };
-      await this.collection.updateOne({ _id: `${digest}:${sid}` }, update, { upsert: true });
-    } catch (cause) {
-      throw storeError('mongodb', 'indexAdd', cause);
-    }
+    assertValidId(sid, NAME);
+    if (expiresAt <= this.now()) return this.removeEntry(index, key, sid);
+    const update = { $set: { key: digest, sid, expiresAt: new Date(expiresAt) } };
+    await this.guard.run('indexAdd', () => index.updateOne({ _id: `${digest}:${sid}` }, update, { upsert: true }));
   }
 
-  async remove(key: string, sid: string): Promise<void> {
+  private async removeEntry(index: MongoIndexCollection, key: string, sid: string): Promise<void> {
     const digest = indexDigest(key);
-    assertValidId(sid, 'mongodb');
-    try {
-      await this.collection.deleteOne({ _id: `${digest}:${sid}` });
-    } catch (cause) {
-      throw storeError('mongodb', 'indexRemove', cause);
-    }
+    assertValidId(sid, NAME);
+    await this.guard.run('indexRemove', () => index.deleteOne({ _id: `${digest}:${sid}` }));
   }
 
-  async list(key: string): Promise<string[]> {
+  private async listEntries(index: MongoIndexCollection, key: string): Promise<string[]> {
     const digest = indexDigest(key);
-    try {
-      const docs = await this.collection.find({ key: digest, expiresAt: { $gt: new Date(this.now()) } }, { projection: { sid: 1 } }).toArray();
-      return docs.map((doc) => doc.sid);
-    } catch (cause) {
-      throw storeError('mongodb', 'indexList', cause);
-    }
+    const docs = await this.guard.run('indexList', () => index.find({ key: digest, expiresAt: { $gt: new Date(this.now()) } }, { projection: { sid: 1 } }).toArray());
+    return docs.map((doc) => doc.sid);
   }
 }
 
@@ -371,11 +279,6 @@ function driverDefaults(url: string): Record<string, number> {
   return Object.fromEntries(Object.entries(DRIVER_DEFAULTS).filter(([key]) => !given.has(key.toLowerCase())));
 }
 
-/** scrub removes `secret` from a driver message, in case a driver ever echoes its connection string. */
-function scrub(message: string, secret: string | undefined): string {
-  return secret ? message.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : message;
-}
-
 /** TTL is the options of the TTL index on `expiresAt`: documents go once their expiry has passed. */
 const TTL = { expireAfterSeconds: 0, name: 'expiresAt_ttl' };
 
@@ -388,13 +291,13 @@ const TTL = { expireAfterSeconds: 0, name: 'expiresAt_ttl' };
 export const provider: Provider = {
   async open(config: string, options: OpenOptions): Promise<Store> {
     const parsed = parseConfig(config);
-    const password = parseHostListUrl('mongodb', parsed.url, ['mongodb', 'mongodb+srv']).password;
-    const { MongoClient } = await loadOptional<MongoModule>('mongodb', 'mongodb');
+    const password = parseHostListUrl(NAME, parsed.url, ['mongodb', 'mongodb+srv']).password;
+    const { MongoClient } = await loadOptional<MongoModule>(NAME, 'mongodb');
     let client: MongoClientLike;
     try {
       client = new MongoClient(parsed.url, driverDefaults(parsed.url));
     } catch (cause) {
-      throw configError('mongodb', `the driver refused the url for ${parsed.address}: ${scrub(String((cause as Error)?.message ?? cause), password)}`);
+      throw configError(NAME, `the driver refused the url for ${parsed.address}: ${redact(String((cause as Error)?.message ?? cause), [password])}`);
     }
     client.on('error', () => undefined);
     try {
@@ -407,11 +310,10 @@ export const provider: Provider = {
         index.createIndex({ expiresAt: 1 }, TTL),
         index.createIndex({ key: 1 }, { name: 'key' }),
       ]);
-      return new MongoStore(collection, { now: options.now, index, onClose: () => client.close() });
+      return new MongoStore(collection, { now: options.now, index, secrets: [password], onClose: () => client.close() });
     } catch (cause) {
       await client.close().catch(() => undefined);
-      const detail = scrub(cause instanceof Error ? cause.message : String(cause), password);
-      throw new SessionError('ERR_SESSION_STORE', `session/mongodb: cannot open ${parsed.address} (database ${parsed.database}): ${detail}`, { cause });
+      throw failure(NAME, `cannot open ${parsed.address} (database ${parsed.database})`, cause, [password]);
     }
   },
 };

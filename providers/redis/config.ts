@@ -11,7 +11,7 @@ import {
   shownName,
   shownValue,
   type HostPort,
-} from '../../config/dsn.ts';
+} from '../shared/dsn.ts';
 import type { SessionError } from '../../src/errors.ts';
 
 const NAME = 'redis';
@@ -21,8 +21,10 @@ export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
 
 /**
  * RedisOptions is the parsed provider config. Durations are milliseconds. `poolSize`,
- * `idleTimeoutMs` and `idleCheckFrequencyMs` come from the Go configs and are validated but
- * ignored: ioredis keeps one multiplexed connection per server and has no idle pool.
+ * `idleTimeoutMs` and `idleCheckFrequencyMs` come from the Go configs (the size of go-redis's
+ * connection pool and when it closes idle connections) and are validated but ignored: ioredis
+ * keeps one multiplexed connection per server, so there is no pool to size and no idle
+ * connection to close.
  */
 export interface RedisOptions {
   /** mode is `standalone` (one address), `cluster` (seed nodes) or `sentinel` (sentinel addresses). */
@@ -124,7 +126,10 @@ function finish(draft: Draft): RedisOptions {
   if (draft.mode === 'cluster' && db !== 0) throw configError(NAME, `db must be 0 in cluster mode, got ${db}`);
   if (draft.mode === 'sentinel' && !draft.masterName) throw configError(NAME, 'master_name is required in sentinel mode');
   const prefix = draft.prefix ?? DEFAULT_PREFIX;
-  if (prefix === '') throw configError(NAME, 'prefix must not be empty: count and clear find this store\'s keys by it');
+  if (prefix === '') {
+    // beego's raw-id keys: count and clear would then take any key that looks like a session id.
+    throw configError(NAME, 'prefix must not be empty: count and clear find this store\'s keys by it, and with none they would count and delete every key in the database that looks like a session id; keep the default session: or name your own');
+  }
   if (/[\s\0]/.test(prefix)) throw configError(NAME, 'prefix must not contain whitespace or control characters');
   const tls = draft.tls ?? false;
   const tlsSkipVerify = draft.tlsSkipVerify ?? false;

@@ -1,10 +1,12 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
-import { SessionError, storeError } from '../../src/errors.ts';
-import { indexKeyHash } from '../../src/index-key.ts';
+import { SessionError } from '../../src/errors.ts';
+import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
-import { loadOptional } from '../../src/load.ts';
+import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
+import { formatHostPort } from '../shared/dsn.ts';
+import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
 
 export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
@@ -130,12 +132,13 @@ export class RedisStore implements Store {
   private readonly sessionMatch: string;
   /** anyMatch is the SCAN pattern of every key under the prefix, sessions and index alike. */
   private readonly anyMatch: string;
-  private closing: Promise<void> | undefined;
+  private readonly guard: StoreGuard;
 
   constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
     this.client = client;
     this.options = options;
     this.now = openOptions.now ?? Date.now;
+    this.guard = new StoreGuard(NAME, { secrets: [options.password, options.sentinelPassword] });
     const prefix = escapeGlob(options.prefix);
     this.sessionMatch = `${prefix}[0-9a-f]*`;
     this.anyMatch = `${prefix}*`;
@@ -179,7 +182,7 @@ export class RedisStore implements Store {
     const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     if (this.options.mode !== 'cluster') {
       const moved = await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
-      if (moved === -1) throw idTaken();
+      if (moved === -1) throw idTaken(NAME);
       return;
     }
     // The keys hash to different slots, so no single command or script may touch both. Taking the
@@ -192,7 +195,7 @@ export class RedisStore implements Store {
     const writeTo = (key: string) => (pttl > 0 ? this.client.set(key, value, 'PX', pttl, 'NX') : this.client.set(key, value, 'NX'));
     if ((await this.run('regenerate', () => writeTo(newKey))) === 'OK') return;
     await this.run('regenerate', () => writeTo(oldKey));
-    throw idTaken();
+    throw idTaken(NAME);
   }
 
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
@@ -244,7 +247,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closing ??= (async () => {
+    await this.guard.close(async () => {
       try {
         if (this.client.status === 'ready') {
           await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -254,8 +257,7 @@ export class RedisStore implements Store {
       } finally {
         this.client.disconnect();
       }
-    })();
-    return this.closing;
+    });
   }
 
   private key(sid: string): string {
@@ -296,23 +298,15 @@ export class RedisStore implements Store {
     } while (cursor !== '0');
   }
 
+  /** run is every call's way to the server: it rejects once the store is closed and wraps failures (see StoreGuard). */
   private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
-    if (this.closing) throw new SessionError('ERR_SESSION_CLOSED', `session/${NAME}: ${action} after close`);
-    try {
-      return await call();
-    } catch (err) {
-      throw storeError(NAME, action, err);
-    }
+    return this.guard.run(action, call);
   }
-}
-
-function idTaken(): SessionError {
-  return new SessionError('ERR_SESSION_STORE', `session/${NAME}: regenerate failed: the new session id already exists`);
 }
 
 /** describeTarget names what the store connects to, for messages; it never includes a password. */
 function describeTarget(options: RedisOptions): string {
-  const list = options.nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  const list = options.nodes.map(formatHostPort).join(',');
   if (options.mode === 'cluster') return `cluster ${list}`;
   if (options.mode === 'sentinel') return `sentinel master "${options.masterName}" via ${list}`;
   return list;
@@ -407,12 +401,8 @@ export const provider: Provider = {
       await connectWithin(client, options.connectTimeoutMs + 500);
     } catch (err) {
       client.disconnect();
-      let reason = lastError?.message ?? (err as Error).message;
-      for (const secret of [options.password, options.sentinelPassword]) if (secret) reason = reason.split(secret).join('***');
-      // The client's error may carry the AUTH arguments, so only its message is kept.
-      throw new SessionError('ERR_SESSION_STORE', `session/${NAME}: cannot connect to ${describeTarget(options)}: ${reason}`, {
-        cause: new Error(reason),
-      });
+      // The client's error may carry the AUTH arguments: failure keeps no password in the cause.
+      throw failure(NAME, `cannot connect to ${describeTarget(options)}`, lastError ?? err, [options.password, options.sentinelPassword]);
     }
     return new RedisStore(client, options, openOptions);
   },

@@ -11,6 +11,7 @@ import * as mongodb from 'sessionkit/providers/mongodb';
 import * as mysql from 'sessionkit/providers/mysql';
 import * as postgres from 'sessionkit/providers/postgres';
 import * as redis from 'sessionkit/providers/redis';
+import { DELIMITERS, MARK, MARKERS, padding, passwordArb, spills } from '../support/passwords.ts';
 
 /**
  * Two properties per provider (checklist row 51). Whatever the config string, `parseConfig`
@@ -24,30 +25,6 @@ import * as redis from 'sessionkit/providers/redis';
 
 /** RUNS per property; PROPERTY_RUNS=5000 searches deeper by hand. */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
-
-// ---- passwords ---------------------------------------------------------------------------------
-
-/** MARK starts every generated password, so an echo of its first part is visible in any message. */
-const MARK = '§';
-/** MARKERS are the letters only passwords are made of: a message holding one shows part of a password. */
-const MARKERS = [MARK, 'ж', 'λ'];
-const DELIMITERS = [...",=#;@?%/: '\"\\&+`()[]{}"];
-
-const segment = fc.string({ unit: fc.constantFrom(...'aZ09', 'ж', 'λ'), minLength: 1, maxLength: 5 });
-
-/** passwordArb: `§` then segments joined by the delimiters that break naive config parsers. */
-const passwordArb = fc
-  .tuple(segment, fc.array(fc.tuple(fc.constantFrom(...DELIMITERS), segment), { maxLength: 3 }))
-  .map(([first, rest]) => MARK + first + rest.map(([delimiter, part]) => delimiter + part).join(''));
-
-/** padding is white space a password may start or end with, which a parser must not trim. */
-const padding = fc.constantFrom('', ' ', '  ', '\t');
-
-/** spills tells whether `text` shows any of `markers`, written plainly or percent-encoded. */
-function spills(text: string, markers: string[]): string | undefined {
-  const lower = text.toLowerCase();
-  return markers.find((m) => text.includes(m) || lower.includes(encodeURIComponent(m).toLowerCase()));
-}
 
 // ---- grammar pieces ----------------------------------------------------------------------------
 
@@ -150,6 +127,8 @@ const redisForms = fc.oneof(
 
 const memcacheForms = fc.oneof(
   plain(fc.oneof(addresses(';'), addresses(','))),
+  // user:password@ in the plain server list, where it does not belong: refused without an echo.
+  withSecret(true, (pw) => fc.tuple(fc.constantFrom('app', ''), fc.oneof(addresses(';'), addresses(','))).map(([user, hosts]) => `${user}:${pw}@${hosts}`)),
   fc.boolean().chain((escaped) =>
     withSecret(escaped, (pw) =>
       fc
@@ -322,8 +301,8 @@ function checkCase(subject: Subject, { config, secret, escaped }: Case): void {
     assert.ok(isSessionError(err, 'ERR_SESSION_PROVIDER_CONFIG'), `${shown} threw ${String(err)}`);
     assert.ok(err.message.startsWith(`session/${subject.name}: `), `${shown} → ${err.message}`);
     if (secret === undefined) return;
-    // What console.error would print: the message, the stack, the cause chain and its properties.
-    const logged = inspect(err, { depth: 8 });
+    // What console.error or a JSON logger would print: the message, the stack, the cause chain and its properties.
+    const logged = `${inspect(err, { depth: Infinity })}\n${JSON.stringify(err)}`;
     assert.ok(!logged.includes(secret) && !logged.includes(enc(secret)), `${shown} → ${logged}`);
     assert.equal(spills(logged, escaped ? MARKERS : [MARK]), undefined, `${shown} → ${logged}`);
   }

@@ -1,10 +1,26 @@
-import { expect } from 'chai';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { createManager, generateId, SessionError } from 'sessionkit';
-import { FileStore, parseConfig, provider } from 'sessionkit/providers/file';
-import { closeServer, CookieClient, listen } from 'sessionkit/testing';
+import { provider, FileStore, parseConfig } from 'sessionkit/providers/file';
+import { describeManager, describeStore, closeServer, CookieClient, listen } from 'sessionkit/testing';
+
+describe('file provider conformance', function () {
+  let root: string;
+  before(async function () {
+    root = await mkdtemp(join(tmpdir(), 'sessionkit-file-'));
+  });
+  after(async function () {
+    await rm(root, { recursive: true, force: true });
+  });
+  describeStore('file', {
+    rejectsAfterClose: true,
+    open: (options) => provider.open(join(root, 'store'), options),
+    requires: ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList'],
+  });
+  describeManager('file', { options: () => ({ provider: 'file', providerConfig: join(root, 'manager') }) });
+});
 
 describe('file provider', function () {
   let parent: string;

@@ -4,9 +4,25 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { generateId, SessionError } from 'sessionkit';
-import { DEFAULT_PATH, parseConfig, provider } from 'sessionkit/providers/lmdb';
+import { type Store, generateId, SessionError } from 'sessionkit';
+import { provider, DEFAULT_PATH, parseConfig } from 'sessionkit/providers/lmdb';
+import { describeManager, describeStore } from 'sessionkit/testing';
 import { errorOf } from '../support/faults.ts';
+
+/** requires lists every optional method the lmdb store has. */
+const requires: (keyof Store)[] = ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList'];
+
+describe('lmdb provider conformance', function () {
+  let dir: string;
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'sessionkit-lmdb-'));
+  });
+  after(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+  describeStore('lmdb', { requires, rejectsAfterClose: true, open: (options) => provider.open(join(dir, 'store.lmdb'), options) });
+  describeManager('lmdb', { options: () => ({ provider: 'lmdb', providerConfig: join(dir, 'manager.lmdb') }) });
+});
 
 const run = promisify(execFile);
 const HOUR = 3_600_000;

@@ -2,15 +2,32 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Store } from 'sessionkit';
-import {
-  MAX_ITEM_BYTES,
-  MAX_RELATIVE_EXPIRY,
-  memcachedExpiry,
-  parseConfig,
-  provider,
-} from 'sessionkit/providers/memcache';
+import { provider, MAX_ITEM_BYTES, MAX_RELATIVE_EXPIRY, memcachedExpiry, parseConfig } from 'sessionkit/providers/memcache';
+import { describeManager, describeStore } from 'sessionkit/testing';
+import { memcacheIndexTests } from './memcache-index.ts';
 import { configRefusal, expectOutageRecovery, freePort, rejectsWithin, startProxy } from '../support/faults.ts';
 import { requireServer } from '../support/servers.ts';
+
+// A random prefix per run keeps this suite's keys apart from anything else in the memcached.
+const prefix = `sessionkit_test_${randomBytes(4).toString('hex')}:`;
+const config = `memcache://127.0.0.1:11211?prefix=${prefix}`;
+
+describe('memcache against 127.0.0.1:11211', function () {
+  before(async function () {
+    await requireServer(this, 'memcached (.ci/memcached.sh)', '127.0.0.1', 11211);
+  });
+
+  describeStore('memcache', {
+    rejectsAfterClose: true,
+    clock: 'real',
+    // memcached cannot list keys (no count or clear) and expires items itself (no gc).
+    requires: ['compareAndSet', 'touch', 'regenerate', 'indexAdd', 'indexRemove', 'indexList', 'close'],
+    expiryResolution: 1000,
+    open: (options) => provider.open(config, options),
+    extraTests: (harness) => memcacheIndexTests(harness, prefix),
+  });
+  describeManager('memcache', { options: () => ({ provider: 'memcache', providerConfig: config }) });
+});
 
 const PASSWORD = 'S3cr3t-Pw';
 const HOUR = 3_600_000;
@@ -59,6 +76,7 @@ describe('memcache parseConfig', function () {
     ['127.0.0.1:99999', /port/],
     ['127.0.0.1:abc', /server/],
     ['127.0.0.1:11211;;127.0.0.1:11212', /server 2 .* is empty/],
+    ['u:pw@127.0.0.1:11211', /credentials go in the memcache:\/\/user:password@host:11211 url form/],
     ['127.0.0.1:11211,127.0.0.1:11212', /separated by ';'/],
     ['memcache://h:0', /port/],
     ['memcache://h:11211?bogus=1', /"bogus"/],
@@ -95,6 +113,10 @@ describe('memcache parseConfig', function () {
       `memcache://u:${PASSWORD}@@h:11211`,
       `memcache://u:${PASSWORD}%zz@h:11211`,
       `memcache://:${PASSWORD}@h:11211`,
+      `u:${PASSWORD}@127.0.0.1:11211,127.0.0.1:11212`,
+      `u:${PASSWORD}@127.0.0.1:11211;127.0.0.1:11212`,
+      `u:${PASSWORD}@127.0.0.1:11211`,
+      `127.0.0.1:11211;;${PASSWORD}`,
     ]) {
       refuses(config);
     }
@@ -141,6 +163,20 @@ describe('memcache open failures', function () {
       return true;
     });
     assert.ok(Date.now() - started < 3000, 'open took too long');
+  });
+
+  it('open refuses a memjs without the request layer it uses, naming the version to install, before connecting', async function () {
+    const memjs = createRequire(import.meta.url)('memjs') as { Client: { prototype: Record<string, unknown> } };
+    const perform = memjs.Client.prototype.perform;
+    delete memjs.Client.prototype.perform;
+    try {
+      await assert.rejects(provider.open(`memcache://127.0.0.1:${await freePort()}`, { maxLifetime: HOUR }), {
+        code: 'ERR_SESSION_MISSING_DEPENDENCY',
+        message: 'session/memcache: the installed memjs lacks the request layer this provider uses; install memjs@~1.3.2',
+      });
+    } finally {
+      memjs.Client.prototype.perform = perform;
+    }
   });
 
   it('open fails within its timeout when the server accepts but never answers', async function () {
@@ -253,7 +289,7 @@ describe('memcache against 127.0.0.1:11211', function () {
     const [oldId, newId] = [sid(), sid()];
     await store.set(oldId, 'old', later());
     await store.set(newId, 'taken', later());
-    await assert.rejects(store.regenerate!(oldId, newId), { code: 'ERR_SESSION_STORE' });
+    await assert.rejects(store.regenerate!(oldId, newId), { code: 'ERR_SESSION_ID_TAKEN' });
     assert.equal(await store.get(newId), 'taken');
     assert.equal(await store.get(oldId), 'old');
   });

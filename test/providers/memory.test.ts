@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { generateId } from 'sessionkit';
-import { MemoryStore } from 'sessionkit/providers/memory';
+import { provider, MemoryStore } from 'sessionkit/providers/memory';
+import { describeManager, describeStore } from 'sessionkit/testing';
+
+describeStore('memory', {
+  open: (options) => provider.open('', options),
+  requires: ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList', 'close'],
+  rejectsAfterClose: true,
+});
+describeManager('memory', { options: () => ({ provider: 'memory' }) });
 
 const MINUTE = 60_000;
 
@@ -67,6 +75,42 @@ describe('memory provider', function () {
         for (const sid of ids) assert.equal(await store.get(sid), live(sid)?.record);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('indexList agrees with a plain model through any history of adds, removes, time and gc', async function () {
+    type IndexOp = { kind: 'add'; key: number; who: number; ttl: number } | { kind: 'remove'; key: number; who: number } | { kind: 'advance'; ms: number } | { kind: 'gc' };
+    const key = fc.integer({ min: 0, max: 2 });
+    const indexOp: fc.Arbitrary<IndexOp> = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), key, who, ttl: fc.integer({ min: -MINUTE, max: 60 * MINUTE }) }),
+      fc.record({ kind: fc.constant('remove' as const), key, who }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 20 * MINUTE }) }),
+      fc.constant({ kind: 'gc' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(indexOp, { maxLength: 120 }), async (ops) => {
+        let now = Date.UTC(2030, 0, 1);
+        const store = new MemoryStore({ maxLifetime: 30 * MINUTE, now: () => now });
+        const model = new Map<string, number>();
+        const ids = Array.from({ length: 5 }, () => generateId(32));
+        const keys = ['user:a', 'user:b', 'moved:c'];
+        for (const o of ops) {
+          if (o.kind === 'advance') now += o.ms;
+          else if (o.kind === 'gc') await store.gc();
+          else if (o.kind === 'add') {
+            await store.indexAdd(keys[o.key]!, ids[o.who]!, now + o.ttl);
+            model.set(`${o.key}/${o.who}`, now + o.ttl);
+          } else {
+            await store.indexRemove(keys[o.key]!, ids[o.who]!);
+            model.delete(`${o.key}/${o.who}`);
+          }
+          for (const [k, name] of keys.entries()) {
+            const expected = ids.filter((_, w) => (model.get(`${k}/${w}`) ?? -Infinity) > now).sort();
+            assert.deepEqual((await store.indexList(name)).sort(), expected, name);
+          }
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

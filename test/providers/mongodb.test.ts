@@ -1,9 +1,43 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
-import { isSessionError } from 'sessionkit';
-import { MongoStore, parseConfig, provider, type MongoCollection, type SessionDocument } from 'sessionkit/providers/mongodb';
-import { configRefusal } from '../support/faults.ts';
+import { type OpenOptions, type Provider, type Store, isSessionError } from 'sessionkit';
+import { MongoStore, provider, type IndexEntryDocument, parseConfig, type MongoCollection, type SessionDocument } from 'sessionkit/providers/mongodb';
+import { describeManager, describeStore } from 'sessionkit/testing';
 import { FakeMongoCollection } from '../fakes/mongodb.ts';
+import { configRefusal } from '../support/faults.ts';
+import { requireEnvServer } from '../support/servers.ts';
+
+/** requires lists every optional method the mongodb store has. */
+const requires: (keyof Store)[] = ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'gc', 'indexAdd', 'indexRemove', 'indexList'];
+
+/** openFake opens a MongoStore over a fake session collection and a fake index collection sharing one clock. */
+function openFake(options: OpenOptions): MongoStore {
+  const now = options.now ?? Date.now;
+  return new MongoStore(new FakeMongoCollection(now), { now, index: new FakeMongoCollection<IndexEntryDocument>(now) });
+}
+
+/** fakeProvider hands the Manager a store over the fakes, each manager its own collections. */
+const fakeProvider: Provider = { open: async (_config, options) => openFake(options) };
+
+// No MongoDB server is available to this project's CI: the contract runs over an in-process fake
+// of the driver calls MongoStore makes (test/fakes/mongodb.ts), with the suite's fake clock
+// driving both the store and the fake.
+describeStore('mongodb (fake driver)', { clock: 'fake', requires, rejectsAfterClose: true, open: async (options) => openFake(options) });
+describeManager('mongodb (fake driver)', { options: () => ({ provider: fakeProvider }) });
+
+describe('mongodb (server at SESSIONKIT_TEST_MONGODB_URL)', function () {
+  const urls = { store: '', manager: '' };
+  before(function () {
+    const base = requireEnvServer(this, 'SESSIONKIT_TEST_MONGODB_URL', 'mongodb://127.0.0.1:27017/sessionkit_test');
+    const withCollection = () => `${base}${base.includes('?') ? '&' : '?'}collection=sessionkit_test_${randomBytes(4).toString('hex')}`;
+    urls.store = withCollection();
+    urls.manager = withCollection();
+  });
+
+  describeStore('mongodb (server)', { clock: 'fake', requires, rejectsAfterClose: true, open: (options) => provider.open(urls.store, options) });
+  describeManager('mongodb (server)', { options: () => ({ provider: 'mongodb', providerConfig: urls.manager }) });
+});
 
 // The driver's collection must satisfy the interface the store is written against.
 const driverCollectionFits = (c: Collection<SessionDocument>): MongoCollection => c;
@@ -199,7 +233,7 @@ describe('mongodb store over the fake driver', function () {
   it('regenerate onto an existing id fails with a store error and puts the old document back', async function () {
     await store.set(sid('a'), 'mine', T0 + 7000);
     await store.set(sid('b'), 'theirs', T0 + 7000);
-    await assert.rejects(store.regenerate(sid('a'), sid('b')), /session\/mongodb: regenerate failed: the new session id already exists/);
+    await assert.rejects(store.regenerate(sid('a'), sid('b')), { code: 'ERR_SESSION_ID_TAKEN', message: 'session/mongodb: regenerate failed: the new session id is already taken' });
     assert.equal(await store.get(sid('a')), 'mine');
     assert.equal(await store.get(sid('b')), 'theirs');
   });

@@ -1,14 +1,51 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { generateId, isSessionError, type Store } from 'sessionkit';
-import { parseConfig, provider, type RedisOptions } from 'sessionkit/providers/redis';
-import { requireServer } from '../support/servers.ts';
+import { type Store, generateId, isSessionError } from 'sessionkit';
+import { provider, parseConfig, type RedisOptions } from 'sessionkit/providers/redis';
+import { describeManager, describeStore } from 'sessionkit/testing';
 import { configRefusal, expectOutageRecovery, freePort, redisServer, rejectsWithin, type RedisServer } from '../support/faults.ts';
+import { requireServer } from '../support/servers.ts';
+
+/** Each run writes under its own prefix, so rows never see each other's keys or the shared server's. */
+const prefix = () => `sessionkit_test:${randomBytes(4).toString('hex')}:`;
+
+/** requires lists every optional method the redis store has; gc is left out, Redis expires keys itself. */
+const requires: (keyof Store)[] = ['compareAndSet', 'touch', 'regenerate', 'count', 'clear', 'indexAdd', 'indexRemove', 'indexList'];
+
+/** describeRedis runs the Store contract and the Manager flow over one redis config, each under its own prefix. */
+function describeRedis(name: string, config: (prefix: string) => string): void {
+  const storeConfig = config(prefix());
+  describeStore(name, { clock: 'real', requires, rejectsAfterClose: true, open: (options) => provider.open(storeConfig, options) });
+  const managerConfig = config(prefix());
+  describeManager(name, { options: () => ({ provider: 'redis', providerConfig: managerConfig }) });
+}
+
+describe('redis standalone (127.0.0.1:6379)', function () {
+  before(async function () {
+    await requireServer(this, 'redis', '127.0.0.1', 6379);
+  });
+  describeRedis('redis', (p) => `redis://127.0.0.1:6379/0?prefix=${p}`);
+});
+
+describe('redis cluster (127.0.0.1:7000-7002)', function () {
+  before(async function () {
+    await requireServer(this, 'redis cluster (.ci/redis-cluster.sh)', '127.0.0.1', 7000);
+  });
+  describeRedis('redis cluster', (p) => `redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002?prefix=${p}`);
+});
+
+describe('redis sentinel (127.0.0.1:26379, master "sessionkit")', function () {
+  before(async function () {
+    await requireServer(this, 'redis sentinel (.ci/redis-sentinel.sh)', '127.0.0.1', 26379);
+  });
+  describeRedis('redis sentinel', (p) => `ha_mode=sentinel,master_name=sessionkit,sentinel_addrs=127.0.0.1:26379,db=0,prefix=${p}`);
+});
 
 const refuses = configRefusal('redis', parseConfig, ['s3cr']);
 
@@ -597,6 +634,30 @@ describe('redis connection faults', function () {
       assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
       assert.ok(err.message.includes(`127.0.0.1:${server.port}`), err.message);
       assert.ok(!err.message.includes(wrong) && !err.message.includes(PASSWORD), err.message);
+    });
+
+    it('after a password rotation, no error shows the old password: not the message, the cause chain, util.inspect at any depth or JSON', async function () {
+      // ioredis keeps the arguments of the AUTH that failed on reconnect (['AUTH', 'default', <password>]) on its error.
+      const config = `redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:rotation:`;
+      const store = await open(config);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      const logged = (err: Error) => `${inspect(err, { depth: Infinity })}\n${JSON.stringify(err)}`;
+      try {
+        await store.set(generateId(), 'before the rotation', later());
+        await admin.config('SET', 'requirepass', 'R0tated-pass-word');
+        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        const runtime = await rejectsWithin(() => store.get(generateId()), 5000);
+        const reopened = await rejectsWithin(() => open(config), 5000);
+        for (const err of [runtime, reopened]) {
+          assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+          assert.match(err.message, /WRONGPASS/, 'the reason is kept');
+          assert.ok(!logged(err).includes(PASSWORD), logged(err));
+        }
+      } finally {
+        await admin.config('SET', 'requirepass', PASSWORD).catch(() => undefined);
+        admin.disconnect();
+        await store.close!();
+      }
     });
 
     it('a server killed and restarted: calls reject quickly meanwhile, then succeed again with every earlier write', async function () {

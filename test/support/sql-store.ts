@@ -103,7 +103,7 @@ export function describeSqlStoreShared(fixture: SqlStoreFixture): void {
     await store.regenerate!('old-id', 'stale-id');
     assert.equal(await store.get('stale-id'), 'data');
     await store.set('other', 'other', clock + HOUR);
-    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_STORE' });
+    await assert.rejects(store.regenerate!('stale-id', 'other'), { code: 'ERR_SESSION_ID_TAKEN' });
     assert.equal(await store.get('stale-id'), 'data');
     assert.equal(await store.get('other'), 'other');
   });

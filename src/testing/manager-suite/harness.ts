@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { SessionError } from '../../errors.ts';
 // The package root, so the built-in memory and file providers are registered as for any user.
@@ -108,6 +109,8 @@ export class ManagerHarness {
   readonly suite: ManagerSuiteOptions;
   /** concurrency is the number of parallel requests in the lost-update tests [50]. */
   readonly concurrency: number;
+  /** atomic is the suite's `atomic` [true]: whether the tests of concurrent writes expect compareAndSet. */
+  readonly atomic: boolean;
   /** manager is the Manager under test, created by {@link ManagerHarness.start}. */
   manager!: Manager;
   /** base is the loopback server's URL (`http://127.0.0.1:<port>`), set by {@link ManagerHarness.start}. */
@@ -122,6 +125,7 @@ export class ManagerHarness {
   constructor(suite: ManagerSuiteOptions) {
     this.suite = suite;
     this.concurrency = suite.concurrency ?? 50;
+    this.atomic = suite.atomic ?? true;
   }
 
   /** start creates the manager from the suite's options and serves it, mounted by `suite.mount` when given. */
@@ -209,6 +213,17 @@ export class ManagerHarness {
     const original = manager.newId.bind(manager);
     manager.newId = () => ids.shift() ?? original();
     return () => void Reflect.deleteProperty(manager, 'newId');
+  };
+
+  /**
+   * requireCompareAndSet fails a test that needs an atomic store when the store has no
+   * compareAndSet, saying what is missing and how a store that means it declares so.
+   */
+  readonly requireCompareAndSet = (): void => {
+    if (typeof this.manager.store.compareAndSet === 'function') return;
+    assert.fail(
+      'your store has no compareAndSet, so a concurrent request can undo this write or destroy (last writer wins); add compareAndSet, or, if last writer wins is what the store offers, pass atomic: false to describeManager',
+    );
   };
 
   /** countIfSupported is the manager's session count, or undefined when the store cannot count. */

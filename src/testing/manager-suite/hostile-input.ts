@@ -79,36 +79,64 @@ export function hostileInputTests(harness: ManagerHarness): void {
     assert.deepEqual(await owner.json('/get'), { owner: 'alice' }, 'the live session is untouched');
   });
 
-  it('a fresh id that is already in use is never written over, on create or on regenerate', async function () {
-    // Checklist row 24: a generator that repeats an id.
-    const { manager, base, withIds } = harness;
+  /**
+   * repeatedIds makes the id generator hand out a live session's id, once when a new session is
+   * created and once on a regenerate; it returns the clients of the live session (victim), the new
+   * session (intruder) and the regenerated one (mover), what the intruder read back at once, the
+   * taken id, the mover's id before, and the regenerate's reply.
+   */
+  const repeatedIds = async () => {
+    const { base, withIds } = harness;
     const victim = new CookieClient(base);
     const { id: taken } = (await victim.json('/set?owner=victim')) as { id: string };
+    const intruder = new CookieClient(base);
     let restore = withIds([taken]);
     try {
-      const intruder = new CookieClient(base);
       await intruder.request('/set?owner=intruder');
-      // The id is replaced at save, so the cookie tells which one the session got.
-      assert.notEqual(idOf(intruder.cookie), taken);
-      assert.deepEqual(await intruder.json('/get'), { owner: 'intruder' });
     } finally {
       restore();
     }
+    const intruderRead = await intruder.json('/get');
     const mover = new CookieClient(base);
     const { id: before } = (await mover.json('/set?owner=mover')) as { id: string };
     restore = withIds([taken]);
     try {
-      const reply = await mover.request('/regenerate');
-      assert.equal(reply.status, 200, reply.body);
+      return { victim, intruder, intruderRead, mover, taken, before, regenerated: await mover.request('/regenerate') };
     } finally {
       restore();
     }
-    assert.notEqual(idOf(mover.cookie), taken);
-    assert.notEqual(idOf(mover.cookie), before);
-    assert.deepEqual(await mover.json('/get'), { owner: 'mover' });
-    assert.deepEqual(await victim.json('/get'), { owner: 'victim' });
-    if (manager.store.indexList) assert.ok(!(await manager.store.indexList(movedKey(before))).includes(taken), 'no forward into the other session');
-  });
+  };
+
+  if (harness.atomic) {
+    it('a fresh id that is already in use is never written over, on create or on regenerate', async function () {
+      // Checklist row 24: a generator that repeats an id.
+      const { manager } = harness;
+      harness.requireCompareAndSet();
+      const { victim, intruder, intruderRead, mover, taken, before, regenerated } = await repeatedIds();
+      // The id is replaced at save, so the cookie tells which one the session got.
+      assert.notEqual(idOf(intruder.cookie), taken);
+      assert.deepEqual(intruderRead, { owner: 'intruder' });
+      assert.deepEqual(await intruder.json('/get'), { owner: 'intruder' });
+      assert.equal(regenerated.status, 200, regenerated.body);
+      assert.notEqual(idOf(mover.cookie), taken);
+      assert.notEqual(idOf(mover.cookie), before);
+      assert.deepEqual(await mover.json('/get'), { owner: 'mover' });
+      assert.deepEqual(await victim.json('/get'), { owner: 'victim' });
+      if (manager.store.indexList) assert.ok(!(await manager.store.indexList(movedKey(before))).includes(taken), 'no forward into the other session');
+    });
+  } else {
+    it('without compareAndSet, a repeated fresh id still gives each request a working session, and a store with regenerate never moves one onto a live id', async function () {
+      // Without compareAndSet the Manager cannot write "only if missing", so a generator that repeats a live id overwrites it on create.
+      const { manager } = harness;
+      const { victim, intruderRead, mover, taken, regenerated } = await repeatedIds();
+      assert.deepEqual(intruderRead, { owner: 'intruder' });
+      assert.equal(regenerated.status, 200, regenerated.body);
+      assert.deepEqual(await mover.json('/get'), { owner: 'mover' });
+      if (!manager.store.regenerate) return;
+      assert.notEqual(idOf(mover.cookie), taken, 'regenerate must reject a live new id with ERR_SESSION_ID_TAKEN');
+      assert.notDeepEqual(await victim.json('/get'), { owner: 'mover' }, 'regenerate moved a session onto a live id');
+    });
+  }
 
   it('a stored record that cannot be decoded gives a fresh session, is reported and removed, and never fails the request', async function () {
     // Checklist rows 39 and 40: garbage, truncation, wrong shapes and prototype keys in a record.

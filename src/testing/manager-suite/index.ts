@@ -14,6 +14,14 @@ export interface ManagerSuiteOptions {
   /** concurrency is the number of parallel requests in the lost-update tests [50]. */
   concurrency?: number;
   /**
+   * atomic says the store has `compareAndSet` [true], which is how no concurrent write is lost and
+   * no destroy undone. A store without it (a legal degradation: last writer wins) declares
+   * `atomic: false`, and the tests of concurrent writes then check what such a store still
+   * promises: every request succeeds and the stored record is always one whole record some request
+   * wrote. Left true, a store without `compareAndSet` fails those tests with a message saying so.
+   */
+  atomic?: boolean;
+  /**
    * mount runs the suite inside a framework: it gets the session middleware and the suite's
    * routes (both connect-style) and returns the request listener, e.g.
    * `(session, routes) => express().use(session).use(routes)`. Default: plain node:http.

@@ -1,4 +1,4 @@
-import { SessionError } from './errors.ts';
+import { SessionError } from '../../src/errors.ts';
 
 /**
  * loadOptional imports a provider's client library (`ioredis`, `pg`, …) lazily, inside `open()`,

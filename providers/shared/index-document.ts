@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionError } from './errors.ts';
+import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash, MAX_INDEX_KEY } from './index-key.ts';
-import { assertValidId, isValidId } from './id.ts';
+import { assertValidId, isValidId } from '../../src/id.ts';
 
 /**
  * Stores whose backend keeps whole documents only (memcache, couchbase) hold each index key (see
@@ -51,7 +51,7 @@ export function entriesDocument(entries: IndexEntries): Record<string, number> {
 }
 
 /** liveIds returns the ids whose entry expires after `now`, in any order. */
-export function liveIds(entries: IndexEntries, now: number): string[] {
+function liveIds(entries: IndexEntries, now: number): string[] {
   return [...entries].filter(([, expiresAt]) => expiresAt > now).map(([sid]) => sid);
 }
 

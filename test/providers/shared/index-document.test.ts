@@ -9,7 +9,7 @@ import {
   MAX_INDEX_ATTEMPTS,
   readEntries,
   removeEntry,
-} from '../../src/index-document.ts';
+} from '../../../providers/shared/index-document.ts';
 
 const T0 = Date.UTC(2030, 0, 1);
 const sid = (c: string) => c.repeat(32);

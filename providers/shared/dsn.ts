@@ -1,4 +1,6 @@
-import { SessionError } from '../src/errors.ts';
+import { SessionError } from '../../src/errors.ts';
+import { readBoolean, readDurationMs, readInteger } from '../../src/read-value.ts';
+import { closest } from '../../src/suggest.ts';
 
 /**
  * Helpers shared by the providers' pure `parseConfig` functions. Each names the provider and the
@@ -31,34 +33,19 @@ export function shownName(key: string, quote = false): string {
   return quote ? JSON.stringify(key) : key;
 }
 
-/** unknownOptionError names an option `provider` does not take, and lists the ones it does. */
+/**
+ * unknownOptionError names an option `provider` does not take, suggests the allowed one it most
+ * likely means when one is close (`sslmod` → did you mean "sslmode"?), and lists the allowed ones.
+ */
 export function unknownOptionError(provider: string, key: string, allowed: readonly string[]): SessionError {
-  return configError(provider, `unsupported option ${shownName(key, true)} (allowed: ${allowed.join(', ')})`);
+  const near = closest(key, allowed);
+  const hint = near === undefined ? '' : `did you mean ${JSON.stringify(near)}? `;
+  return configError(provider, `unsupported option ${shownName(key, true)} (${hint}allowed: ${allowed.join(', ')})`);
 }
 
 /** givenTwiceError names an option written twice in one config. */
 export function givenTwiceError(provider: string, key: string): SessionError {
   return configError(provider, PLAIN_NAME.test(key) ? `${key} is given twice` : `an option is given twice ${shownName(key)}`);
-}
-
-/**
- * readInteger reads a whole decimal number (optional `-`, surrounding space ignored); anything
- * else, or a number beyond the safe integer range, gives undefined — never 0. The `parse*`
- * helpers below and the INI loader build their own messages on these `read*` functions.
- */
-export function readInteger(value: string): number | undefined {
-  const text = value.trim();
-  if (!/^-?\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** readBoolean reads true/false/1/0/yes/no/on/off in any case; anything else gives undefined. */
-export function readBoolean(value: string): boolean | undefined {
-  const text = value.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(text)) return true;
-  if (['false', '0', 'no', 'off'].includes(text)) return false;
-  return undefined;
 }
 
 /** parseInteger reads a whole decimal number for `key` within [min, max]; garbage is an error, never 0. */
@@ -76,21 +63,6 @@ export function parseBoolean(provider: string, key: string, value: string): bool
   return flag;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * readDurationMs reads a non-negative duration as Go writes it (`30s`, `1.5m`, `250ms`, `2h`) or a
- * bare number in `bareUnit` (seconds by default) and returns whole ms; anything else (a sign,
- * compound `1h30m`, garbage) gives undefined.
- */
-export function readDurationMs(value: string, bareUnit: 's' | 'ms' = 's'): number | undefined {
-  const match = DURATION.exec(value.trim());
-  if (!match) return undefined;
-  const ms = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? bareUnit]!);
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
 /**
  * parseDurationMs reads a duration for `key` as Go writes it (`30s`, `1.5m`, `250ms`, `2h`) or a bare
  * number in `bareUnit` (seconds by default, as in the macaron and beego configs) and returns ms.
@@ -105,6 +77,11 @@ export function parseDurationMs(provider: string, key: string, value: string, ba
 export interface HostPort {
   host: string;
   port: number;
+}
+
+/** formatHostPort writes an address for messages as it is read back: `host:port`, or `[v6]:port` for an IPv6 host. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** parseHostPort reads `host:port` or `[v6]:port` for `key`; the port is required unless `defaultPort` is given. */
@@ -158,20 +135,6 @@ export function parseKeyValues(provider: string, text: string, sep: ',' | 'space
     out.set(key, sep === ',' && !quoted ? value.trim() : value);
   }
   return out;
-}
-
-/** parseUrl parses `text` with WHATWG URL rules, failing with a message that never includes the password. */
-export function parseUrl(provider: string, text: string): URL {
-  try {
-    return new URL(text.trim());
-  } catch (cause) {
-    throw configError(provider, `invalid URL ${JSON.stringify(redactUrl(text))}`, cause);
-  }
-}
-
-/** redactUrl replaces the password of a URL-like string with `***` for messages and logs. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^/@:\s]*:)[^@/\s]*@/, '$1***@');
 }
 
 /** decodeComponent percent-decodes a URL part for `key`, naming the key on a bad escape. */

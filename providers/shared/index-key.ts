@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SessionError } from './errors.ts';
+import { SessionError } from '../../src/errors.ts';
 
 /** MAX_INDEX_KEY is the longest index key a store accepts, in UTF-16 code units (the contract's 512 characters). */
 export const MAX_INDEX_KEY = 512;

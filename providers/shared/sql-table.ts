@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { configError, shownValue } from '../config/dsn.ts';
-import { SessionError, storeError } from './errors.ts';
+import { configError, shownValue } from './dsn.ts';
 
 /**
  * Table names for the SQL providers. A name comes from a config string, so it is checked at parse
@@ -89,22 +87,4 @@ export async function deleteInBatches(deleteBatch: () => Promise<number>): Promi
   let deleted: number;
   do deleted = await deleteBatch();
   while (deleted >= GC_BATCH);
-}
-
-/**
- * redactSecret replaces every occurrence of `secret` in `text` with `***`. Driver messages do not
- * normally echo a password, but errors built from them must never carry one, whatever the driver.
- */
-export function redactSecret(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
-}
-
-/**
- * sqlStoreError wraps a driver failure as `storeError(provider, action, cause)` with `password`
- * redacted from the message, so the SQL providers report every failure the same way.
- */
-export function sqlStoreError(provider: string, action: string, cause: unknown, password: string | undefined): SessionError {
-  const err = storeError(provider, action, cause);
-  const message = redactSecret(err.message, password);
-  return message === err.message ? err : new SessionError(err.code, message, { cause });
 }
