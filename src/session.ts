@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { inspect } from 'node:util';
 import { settle, type Callback } from './callback.ts';
 import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
-import { SessionError, storeError } from './errors.ts';
+import { idTaken, isSessionError, SessionError, storeError } from './errors.ts';
 import { Flash } from './flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -446,7 +446,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       // A fresh id that is already in use is never written over: the session moves to another one.
       for (let attempt = 1; !(await this.#moveTo(oldId, newId)); attempt++) {
         if (attempt >= MAX_ID_ATTEMPTS) {
-          throw new SessionError('ERR_SESSION_STORE', `session/${this.#core.providerName}: regenerate found ${attempt} new ids already in use`);
+          throw new SessionError('ERR_SESSION_ID_TAKEN', `session/${this.#core.providerName}: regenerate found ${attempt} new ids already in use`);
         }
         newId = this.#core.newId(this.#request);
       }
@@ -465,7 +465,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
 
   /**
    * #moveTo moves the stored session from `oldId` to `newId`, with its forward and its user's
-   * index entry. It returns false, having moved nothing, when `newId` turns out to hold a session.
+   * index entry. It returns false, having moved nothing, when `newId` turns out to hold a session
+   * (the store rejects with `ERR_SESSION_ID_TAKEN`).
    */
   async #moveTo(oldId: string, newId: string): Promise<boolean> {
     const { store, options, providerName } = this.#core;
@@ -480,7 +481,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
         if (record !== undefined) {
           const expiresAt = this.#expiresAt(this.#state, options.now());
           if (!store.compareAndSet) await store.set(newId, record, expiresAt);
-          else if (!(await store.compareAndSet(newId, undefined, record, expiresAt))) throw new Error('the new session id already exists');
+          else if (!(await store.compareAndSet(newId, undefined, record, expiresAt))) throw idTaken(providerName);
         }
         await store.destroy(oldId);
       }
@@ -491,23 +492,9 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       }
       return true;
     } catch (error) {
-      if (await this.#collided(oldId, newId)) return false;
-      throw storeError(providerName, 'regenerate', error);
-    }
-  }
-
-  /**
-   * #collided tells whether a failed move failed because `newId` was taken: the session is still
-   * at `oldId` and another one lives at `newId`. The forward to `newId` is withdrawn then, so no
-   * racing save is ever sent into that other session.
-   */
-  async #collided(oldId: string, newId: string): Promise<boolean> {
-    const { store } = this.#core;
-    try {
-      if ((await store.get(oldId)) === undefined || (await store.get(newId)) === undefined) return false;
+      if (!isSessionError(error, 'ERR_SESSION_ID_TAKEN')) throw storeError(providerName, 'regenerate', error);
+      // Both records are as they were; withdraw the forward so no racing save lands in the other session.
       await store.indexRemove?.(movedKey(oldId), newId);
-      return true;
-    } catch {
       return false;
     }
   }
