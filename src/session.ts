@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { inspect } from 'node:util';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import { settle, type Callback } from './callback.ts';
 import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
 import { SessionError, storeError } from './errors.ts';
@@ -150,11 +150,17 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     return this;
   }
 
-  /** [inspect.custom] shows the id and the data, as console.log of an express-session session does. */
-  [inspect.custom](): object {
-    // util.inspect calls this on the property view, which cannot reach private fields.
-    const self = this[SELF];
-    return { id: self.#id, ...self.#state.data };
+  /**
+   * [inspect.custom] is what `console.log(session)` and `util.inspect` show: "Session" and its data,
+   * as express-session shows its sessions, but never the id, which would put a live credential in
+   * logs. Node looks past the property view to the Session, so without this a session would always
+   * look empty; it calls this on the view, hence `this[SELF]`.
+   */
+  [inspect.custom](depth: number, options: InspectOptionsStylized, show: typeof inspect): string {
+    if (depth < 0) return options.stylize('[Session]', 'special');
+    const data = this[SELF].#state.data;
+    // `depth` is what is left at this level: the data shows as deep as the session's own properties would.
+    return `Session ${show(data, { ...options, depth })}`;
   }
 
   /**
