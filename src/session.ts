@@ -120,6 +120,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   #refreshed = false;
   /** #rolled is set when a save or refresh moved the expiry since the cookie was last sent, so a persistent cookie goes out again. */
   #rolled = false;
+  /** #lifetimeChanged is set when this request gave the session its own lifetime or took it away, which changes its cookie's Max-Age. */
+  #lifetimeChanged = false;
   #touchAsked = false;
   /** #unstored is set when saving a session that was never stored failed, so it gets no cookie. */
   #unstored = false;
@@ -231,7 +233,10 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       cookieMaxAgeMs: () => this.#cookieMaxAgeMs(),
       expiresAt: () => this.#expiresAt(this.#state, this.#ops.length > 0 ? this.#core.options.now() : this.#state.touched),
       now: () => this.#core.options.now(),
-      setLifetime: (ms) => this.#apply({ kind: 'lifetime', ms }),
+      setLifetime: (ms) => {
+        this.#apply({ kind: 'lifetime', ms });
+        this.#lifetimeChanged = true;
+      },
       attributes: this.#core.options.cookie,
     }));
   }
@@ -611,7 +616,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     if (this.#detached || this.#forwarded) return { action: 'none' };
     if (!this.#willExist()) return this.#destroyed && this.#clientHasCookie ? { action: 'clear' } : { action: 'none' };
     const maxAgeMs = this.#cookieMaxAgeMs();
-    const rolling = maxAgeMs > 0 && (this.#ops.length > 0 || this.#rolled || this.#refreshDue());
+    // A lifetime taken away sends the cookie again without Max-Age, so the browser drops it on close.
+    const rolling = (maxAgeMs > 0 && (this.#ops.length > 0 || this.#rolled || this.#refreshDue())) || this.#lifetimeChanged;
     if (this.#id !== this.#clientId || this.#resign || rolling) return { action: 'set', id: this.#id, maxAgeMs };
     return { action: 'none' };
   }
@@ -622,6 +628,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#clientHasCookie = this.#willExist();
     this.#resign = false;
     this.#rolled = false;
+    this.#lifetimeChanged = false;
   }
 
   /** #willExist tells whether the session is stored, or will be at the end of this request. */
