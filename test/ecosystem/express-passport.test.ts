@@ -13,20 +13,30 @@ import { BAD_LOGIN, findUser, GOOD_LOGIN, verifyPassword, type User } from './us
 /** CsrfLibrary names the CSRF guard an app is built with. */
 type CsrfLibrary = 'csrf-sync' | 'lusca';
 
-/** csrfGuard is the CSRF middleware of `library`, reading the token from the `_csrf` form field. */
-function csrfGuard(library: CsrfLibrary): RequestHandler {
-  if (library === 'lusca') return lusca.csrf();
-  const { csrfSynchronisedProtection } = csrfSync({ getTokenFromRequest: (req) => req.body?._csrf });
-  return csrfSynchronisedProtection;
+/**
+ * CsrfGuard is a CSRF library's middleware, which reads the token from the `_csrf` form field, and
+ * how to replace the session's token (csrf-sync) or secret (lusca) with a new one.
+ */
+interface CsrfGuard {
+  protect: RequestHandler;
+  rotate(req: express.Request): void;
+}
+
+function csrfGuard(library: CsrfLibrary): CsrfGuard {
+  if (library === 'lusca') return { protect: lusca.csrf(), rotate: (req) => void delete req.session._csrfSecret };
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({ getTokenFromRequest: (req) => req.body?._csrf });
+  return { protect: csrfSynchronisedProtection, rotate: (req) => void generateToken(req, true) };
 }
 
 /**
  * expressApp is the recipe of docs/ecosystem.md: passport-local logins on sessionkit's own
  * middleware, a CSRF guard, connect-flash for passport's messages, and sessionkit's leveled flash
  * under `session.flashes` (the manager is made with `flashProperty: 'flashes'`), which templates
- * still reach as `res.locals.flash`.
+ * still reach as `res.locals.flash`. sessionkit's regenerate keeps the session's data, so the
+ * recipe replaces the CSRF token at login (`rotateCsrfAtLogin: false` shows why).
  */
-function expressApp(manager: Manager, library: CsrfLibrary): express.Express {
+function expressApp(manager: Manager, library: CsrfLibrary, { rotateCsrfAtLogin = true } = {}): express.Express {
+  const csrf = csrfGuard(library);
   const passport = new Passport();
   passport.use(new LocalStrategy(verifyPassword));
   passport.serializeUser((user, done) => done(null, (user as User).id));
@@ -37,7 +47,7 @@ function expressApp(manager: Manager, library: CsrfLibrary): express.Express {
   app.use(express.urlencoded());
   app.use(flash());
   app.use(passport.session());
-  app.use(csrfGuard(library));
+  app.use(csrf.protect);
 
   app.get('/', (req, res) => {
     res.json({ user: (req.user as User | undefined)?.name ?? null, info: req.flash('info'), flash: res.locals.flash });
@@ -45,7 +55,11 @@ function expressApp(manager: Manager, library: CsrfLibrary): express.Express {
   app.get('/login', (req, res) => {
     res.json({ csrfToken: req.csrfToken!(), error: req.flash('error') });
   });
-  app.post('/login', passport.authenticate('local', { successRedirect: '/members', failureRedirect: '/login', failureFlash: true }));
+  app.post('/login', passport.authenticate('local', { failureRedirect: '/login', failureFlash: true }), (req, res) => {
+    // A token known before login (one an attacker planted with the session) must not outlive it.
+    if (rotateCsrfAtLogin) csrf.rotate(req);
+    res.redirect('/members');
+  });
   app.get('/members', (req, res) => {
     if (!req.isAuthenticated()) return res.status(401).json({ user: null });
     res.json({ user: (req.user as User).name, sessionID: req.sessionID, csrfToken: req.csrfToken!() });
@@ -84,6 +98,21 @@ async function logIn(browser: Browser): Promise<{ before: string; after: string 
   expect(posted.status, posted.body).to.equal(302);
   expect(posted.location).to.equal('/members');
   return { before, after: browser.cookie(SID)! };
+}
+
+/**
+ * fixateAndLogIn plays session fixation: an attacker opens the login form, gets a session and its
+ * CSRF token, and plants that session's cookie in the victim's browser; the victim logs in with it.
+ */
+async function fixateAndLogIn(base: string): Promise<{ victim: Browser; plantedToken: string }> {
+  const attacker = new Browser(base);
+  const plantedToken = await csrfToken(attacker);
+  const victim = new Browser(base);
+  victim.jar.set(SID, attacker.cookie(SID)!);
+  const posted = await victim.request('/login', { form: { ...GOOD_LOGIN, _csrf: await csrfToken(victim) } });
+  expect(posted.status, posted.body).to.equal(302);
+  expect(victim.cookie(SID), 'the login moved the session to a new id').to.not.equal(attacker.cookie(SID));
+  return { victim, plantedToken };
 }
 
 function describeExpressFlow(library: CsrfLibrary, backend: Backend): void {
@@ -154,6 +183,16 @@ function describeExpressFlow(library: CsrfLibrary, backend: Backend): void {
       expect((await browser.request('/members')).status).to.equal(401);
     });
 
+    it('a CSRF token fixed before login along with the session is refused after login, where the recipe replaces it', async function () {
+      const { victim, plantedToken } = await fixateAndLogIn(app.base);
+      const forged = await victim.request('/logout', { form: { _csrf: plantedToken } });
+      expect(forged.status, forged.body).to.equal(403);
+      expect((await victim.json('/members')).user, 'still logged in').to.equal('alice');
+      const fresh = await csrfToken(victim, '/members');
+      expect(fresh).to.not.equal(plantedToken);
+      expect((await victim.request('/logout', { form: { _csrf: fresh } })).status).to.equal(302);
+    });
+
     it('a POST without the CSRF token, or with the token of another session, is refused with 403 and logs nobody in', async function () {
       const browser = new Browser(app.base);
       await csrfToken(browser);
@@ -198,4 +237,22 @@ describe('connect-flash without the flashProperty option', function () {
       await manager.close();
     }
   });
+});
+
+describe('passport on sessionkit without replacing the CSRF token at login', function () {
+  for (const library of ['csrf-sync', 'lusca'] as const) {
+    it(`${library}: a token fixed before login stays valid after it, since regenerate keeps the session's data`, async function () {
+      const manager = await createManager({ gcInterval: 0, flashProperty: 'flashes' });
+      const running = await listenOn(expressApp(manager, library, { rotateCsrfAtLogin: false }));
+      try {
+        const { victim, plantedToken } = await fixateAndLogIn(running.base);
+        const forged = await victim.request('/logout', { form: { _csrf: plantedToken } });
+        expect(forged.status, 'the forged request is accepted').to.equal(302);
+        expect((await victim.request('/members')).status).to.equal(401);
+      } finally {
+        await running.close();
+        await manager.close();
+      }
+    });
+  }
 });
