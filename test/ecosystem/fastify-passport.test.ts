@@ -7,9 +7,8 @@ import { createManager, type FlashView, type Manager } from 'sessionkit';
 import { fastifySession } from 'sessionkit/fastify';
 import { memoryBackend } from './backends.ts';
 import { Browser, type RunningApp } from './browser.ts';
-import { BAD_LOGIN, findUser, GOOD_LOGIN, verifyPassword, type User } from './users.ts';
-
-const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
+import { expectAnonymous, expectLogoutEndsLogin, expectRememberCookie, expectWrongPasswordRefused, postLogin, THIRTY_DAYS_MS } from './passport-flow.ts';
+import { findUser, GOOD_LOGIN, verifyPassword, type User } from './users.ts';
 
 /** flashOf reads the flash view fastifySession puts in reply.locals, which Fastify's types do not declare. */
 const flashOf = (reply: FastifyReply) => (reply as FastifyReply & { locals: { flash: FlashView } }).locals.flash;
@@ -55,8 +54,6 @@ async function fastifyApp(manager: Manager): Promise<FastifyInstance> {
   return app;
 }
 
-const SID = 'sid';
-
 describe('fastify 5 + @fastify/passport + passport-local on fastifySession: anonymous → login → members → logout → anonymous', function () {
   const backend = memoryBackend();
   let manager: Manager;
@@ -77,53 +74,28 @@ describe('fastify 5 + @fastify/passport + passport-local on fastifySession: anon
   it('login regenerates the id and starts over with only the login (regenerate(keysToKeep)), and the pre-login cookie stays anonymous', async function () {
     const browser = new Browser(app.base);
     expect(await browser.json('/')).to.deep.include({ user: null, views: 1 });
-    const before = browser.cookie(SID)!;
-    const login = await browser.request('/login', { form: GOOD_LOGIN });
-    expect(login.status, login.body).to.equal(302);
-    expect(login.location).to.equal('/members');
-    const after = browser.cookie(SID)!;
-    expect(after).to.match(/^[0-9a-f]{32}$/).and.not.equal(before);
+    const { before, after } = await postLogin(browser, GOOD_LOGIN);
     const members = await browser.json('/members');
     expect(members).to.deep.include({ user: 'alice', sessionId: after, expires: null });
     expect((members.flash as FlashView).successMsg, 'reply.locals.flash').to.equal('Welcome, alice.');
     expect(await browser.json('/'), '@fastify/passport cleared the pre-login data').to.deep.include({ user: 'alice', views: 1 });
-    const fixated = new Browser(app.base);
-    fixated.jar.set(SID, before);
-    expect((await fixated.request('/members')).status).to.equal(401);
+    await expectAnonymous(app.base, before!);
   });
 
   it('logout ends the login, its flash shows once, and a replay of the logged-in cookie is anonymous', async function () {
-    const browser = new Browser(app.base);
-    await browser.request('/login', { form: GOOD_LOGIN });
-    const loggedIn = browser.cookie(SID)!;
-    const out = await browser.request('/logout', { method: 'POST' });
-    expect(out.status, out.body).to.equal(302);
-    expect(browser.cookie(SID)).to.match(/^[0-9a-f]{32}$/).and.not.equal(loggedIn);
-    expect((await browser.request('/members')).status).to.equal(401);
-    const home = await browser.json('/');
-    expect(home.user).to.equal(null);
-    expect((home.flash as FlashView).infoMsg).to.equal('Signed out.');
-    expect(((await browser.json('/')).flash as FlashView).infoMsg).to.equal('');
-    const replay = new Browser(app.base);
-    replay.jar.set(SID, loggedIn);
-    expect((await replay.request('/members')).status).to.equal(401);
+    await expectLogoutEndsLogin(app.base);
   });
 
   it('a wrong password redirects to the login form, which shows passport\'s message once through @fastify/flash', async function () {
     const browser = new Browser(app.base);
-    const login = await browser.request('/login', { form: BAD_LOGIN });
-    expect(login.status).to.equal(302);
-    expect(login.location).to.equal('/login');
+    await expectWrongPasswordRefused(browser);
     expect((await browser.json('/login')).error).to.deep.equal(['Incorrect username or password.']);
     expect((await browser.json('/login')).error).to.deep.equal([]);
-    expect((await browser.request('/members')).status).to.equal(401);
   });
 
   it('request.session.cookie.maxAge set at login ("remember me") gives a 30-day cookie and cookie.expires about 30 days ahead', async function () {
     const browser = new Browser(app.base);
-    const login = await browser.request('/login', { form: { ...GOOD_LOGIN, remember: 'on' } });
-    expect(login.setCookies).to.have.length(1);
-    expect(login.setCookies[0]).to.match(new RegExp(`^${SID}=[0-9a-f]{32}; Path=/; Max-Age=${THIRTY_DAYS_MS / 1000};`));
+    expectRememberCookie((await postLogin(browser, { ...GOOD_LOGIN, remember: 'on' })).page);
     const expires = Date.parse((await browser.json('/members')).expires as string);
     expect(expires - Date.now()).to.be.within(THIRTY_DAYS_MS - 60_000, THIRTY_DAYS_MS);
   });

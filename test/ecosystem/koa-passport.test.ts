@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import Koa, { type Middleware } from 'koa';
 import passportModule from 'koa-passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { createManager, type Manager } from 'sessionkit';
+import { createManager, type FlashView, type Manager } from 'sessionkit';
 import { koaSession } from 'sessionkit/koa';
 import { memoryBackend } from './backends.ts';
 import { Browser, listenOn, type RunningApp } from './browser.ts';
-import { BAD_LOGIN, findUser, GOOD_LOGIN, verifyPassword, type User } from './users.ts';
-
-const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
+import { expectAnonymous, expectLogoutEndsLogin, expectRememberCookie, expectWrongPasswordRefused, postLogin, SID, THIRTY_DAYS_MS } from './passport-flow.ts';
+import { findUser, GOOD_LOGIN, verifyPassword, type User } from './users.ts';
 
 /** formBody parses url-encoded bodies into ctx.request.body, where passport-local looks (what koa-bodyparser does). */
 const formBody: Middleware = async (ctx, next) => {
@@ -73,8 +72,6 @@ function koaApp(manager: Manager): Koa {
   return app;
 }
 
-const SID = 'sid';
-
 describe('koa 3 + koa-passport + passport-local on koaSession(manager): anonymous → login → members → logout → anonymous', function () {
   const backend = memoryBackend();
   let manager: Manager;
@@ -92,64 +89,35 @@ describe('koa 3 + koa-passport + passport-local on koaSession(manager): anonymou
   it('login regenerates the id and keeps the data (sessionkit\'s regenerate), and the pre-login cookie stays anonymous', async function () {
     const browser = new Browser(app.base);
     expect(await browser.json('/')).to.deep.include({ user: null, views: 1 });
-    const before = browser.cookie(SID)!;
-    const login = await browser.request('/login', { form: GOOD_LOGIN });
-    expect(login.status).to.equal(302);
-    expect(login.location).to.equal('/members');
-    const after = browser.cookie(SID)!;
-    expect(after).to.match(/^[0-9a-f]{32}$/).and.not.equal(before);
+    const { before, after } = await postLogin(browser, GOOD_LOGIN);
     const members = await browser.json('/members');
     expect(members).to.deep.include({ user: 'alice', sessionId: after, maxAge: 'session' });
-    expect((members.flash as { successMsg: string }).successMsg, 'ctx.state.flash').to.equal('Welcome, alice.');
+    expect((members.flash as FlashView).successMsg, 'ctx.state.flash').to.equal('Welcome, alice.');
     expect(await browser.json('/'), 'the views counter went on across the login').to.deep.include({ user: 'alice', views: 2 });
-    const fixated = new Browser(app.base);
-    fixated.jar.set(SID, before);
-    expect((await fixated.request('/members')).status).to.equal(401);
+    await expectAnonymous(app.base, before!);
   });
 
   it('logout ends the login, its flash shows once, and a replay of the logged-in cookie is anonymous', async function () {
-    const browser = new Browser(app.base);
-    await browser.request('/login', { form: GOOD_LOGIN });
-    const loggedIn = browser.cookie(SID)!;
-    const out = await browser.request('/logout', { method: 'POST' });
-    expect(out.status).to.equal(302);
-    expect(browser.cookie(SID)).to.match(/^[0-9a-f]{32}$/).and.not.equal(loggedIn);
-    expect((await browser.request('/members')).status).to.equal(401);
-    const home = await browser.json('/');
-    expect(home.user).to.equal(null);
-    expect((home.flash as { infoMsg: string }).infoMsg).to.equal('Signed out.');
-    expect((await browser.json('/')).flash).to.deep.include({ infoMsg: '' });
-    const replay = new Browser(app.base);
-    replay.jar.set(SID, loggedIn);
-    expect((await replay.request('/members')).status).to.equal(401);
+    await expectLogoutEndsLogin(app.base);
   });
 
   it('a wrong password redirects to the login form and logs nobody in', async function () {
-    const browser = new Browser(app.base);
-    const login = await browser.request('/login', { form: BAD_LOGIN });
-    expect(login.status).to.equal(302);
-    expect(login.location).to.equal('/login');
-    expect((await browser.request('/members')).status).to.equal(401);
+    await expectWrongPasswordRefused(new Browser(app.base));
   });
 
   it('ctx.session.maxAge set at login ("remember me") gives a 30-day cookie, and ctx.session.maxAge reads it back', async function () {
     const browser = new Browser(app.base);
-    const login = await browser.request('/login', { form: { ...GOOD_LOGIN, remember: 'on' } });
-    expect(login.setCookies).to.have.length(1);
-    expect(login.setCookies[0]).to.match(new RegExp(`^${SID}=[0-9a-f]{32}; Path=/; Max-Age=${THIRTY_DAYS_MS / 1000};`));
+    expectRememberCookie((await postLogin(browser, { ...GOOD_LOGIN, remember: 'on' })).page);
     expect(await browser.json('/members')).to.deep.include({ user: 'alice', maxAge: THIRTY_DAYS_MS });
   });
 
   it('ctx.session = null destroys the session: a clearing cookie, and the old cookie is anonymous', async function () {
     const browser = new Browser(app.base);
-    await browser.request('/login', { form: GOOD_LOGIN });
-    const loggedIn = browser.cookie(SID)!;
+    const { after: loggedIn } = await postLogin(browser, GOOD_LOGIN);
     const forget = await browser.request('/forget', { method: 'POST' });
     expect(forget.setCookies).to.have.length(1);
     expect(forget.setCookies[0]).to.match(new RegExp(`^${SID}=; Path=/; Max-Age=0;`));
     expect(browser.cookie(SID)).to.equal(undefined);
-    const replay = new Browser(app.base);
-    replay.jar.set(SID, loggedIn);
-    expect((await replay.request('/members')).status).to.equal(401);
+    await expectAnonymous(app.base, loggedIn);
   });
 });
