@@ -39,6 +39,17 @@ function shapeApp(manager: Manager, now: () => number): express.Express {
       cookie: { maxAge: req.session.cookie.maxAge, originalMaxAge: req.session.cookie.originalMaxAge, expires: req.session.cookie.expires },
     });
   });
+  app.post('/user-id', (req, res) => {
+    let threw: string | null = null;
+    try {
+      // TypeScript refuses this line (userId is read-only); plain JavaScript meets the error.
+      (req.session as unknown as Record<string, unknown>).userId = 7;
+    } catch (error) {
+      threw = (error as Error).message;
+    }
+    req.session.set('userId', 7);
+    res.json({ threw, stored: req.session.get('userId') });
+  });
   app.post('/remember', (req, res) => {
     req.session.cookie.maxAge = THIRTY_DAYS_MS;
     res.json({ ok: true });
@@ -113,6 +124,14 @@ describe('express-session users on manager.middleware(): req.session looks and b
     expect(look.inspected).to.not.include(browser.cookie('sid')!);
     expect(look.has).to.deep.equal([true, false]);
     expect(look.sameId, 'req.session.id is req.sessionID').to.equal(true);
+  });
+
+  it('a data name that is part of the session\'s API (userId) throws on assignment, naming set(); set and get store it', async function () {
+    const browser = new Browser(app.base);
+    expect(await browser.json('/user-id', { method: 'POST' })).to.deep.equal({
+      threw: 'session: "userId" is part of the session\'s API, not a data key; use session.set("userId", value) to store data under that name',
+      stored: 7,
+    });
   });
 
   it('a browser-session cookie shows cookie.maxAge, originalMaxAge and expires as null, as express-session does', async function () {
