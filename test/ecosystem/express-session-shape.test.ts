@@ -54,6 +54,9 @@ function shapeApp(manager: Manager, now: () => number): express.Express {
     req.session.cookie.maxAge = THIRTY_DAYS_MS;
     res.json({ ok: true });
   });
+  app.post('/regenerate', (req, res, next) => {
+    req.session.regenerate((error) => (error ? next(error) : res.json({ ok: true })));
+  });
   app.post('/remember-until', (req, res) => {
     req.session.cookie.expires = new Date(now() + HOUR_MS * 2);
     res.json({ ok: true });
@@ -140,7 +143,7 @@ describe('express-session users on manager.middleware(): req.session looks and b
     expect((await browser.json('/look')).cookie).to.deep.equal({ maxAge: null, originalMaxAge: null, expires: null });
   });
 
-  it('cookie.maxAge = 30 days ("remember me") gives a 30-day cookie and idle lifetime, kept across requests, past the manager\'s 1-hour maxLifetime', async function () {
+  it('cookie.maxAge = 30 days ("remember me") gives a 30-day cookie and idle lifetime, kept across requests and regenerate, past the manager\'s 1-hour maxLifetime', async function () {
     const browser = new Browser(app.base);
     await browser.request('/fill', { method: 'POST' });
     const remembered = await browser.request('/remember', { method: 'POST' });
@@ -158,6 +161,9 @@ describe('express-session users on manager.middleware(): req.session looks and b
     const write = await browser.request('/fill', { method: 'POST' });
     expect(write.setCookies, 'a write sends the cookie again with its full Max-Age').to.have.length(1);
     expect(write.setCookies[0]).to.match(new RegExp(`^sid=${browser.cookie('sid')}; Path=/; Max-Age=${THIRTY_DAYS_MS / 1000};`));
+    const regenerated = await browser.request('/regenerate', { method: 'POST' });
+    expect(regenerated.setCookies[0], 'regenerate keeps the lifetime').to.match(new RegExp(`^sid=[0-9a-f]{32}; Path=/; Max-Age=${THIRTY_DAYS_MS / 1000};`));
+    expect(browser.cookie('sid')).to.not.equal(write.setCookies[0]!.slice(4, 36));
     const forgotten = new Browser(app.base);
     await forgotten.request('/fill', { method: 'POST' });
     clock.advance(2 * HOUR_MS);

@@ -4,6 +4,8 @@ import { createManager, type Manager } from 'sessionkit';
 import { fastifySession } from 'sessionkit/fastify';
 import { Browser, type RunningApp } from './browser.ts';
 
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
 /** fastifyShapeApp serves what @fastify/session users do with request.session, one route per idiom. */
 async function fastifyShapeApp(manager: Manager): Promise<FastifyInstance> {
   const app = Fastify();
@@ -29,6 +31,11 @@ async function fastifyShapeApp(manager: Manager): Promise<FastifyInstance> {
     const before = request.session.sessionId;
     await request.session.regenerate(['user']);
     return { changed: request.session.sessionId !== before, keys: Object.keys(request.session) };
+  });
+  app.post('/remember-then-regenerate', async (request) => {
+    request.session.cookie.maxAge = WEEK_MS;
+    await request.session.regenerate(['user']);
+    return { maxAge: request.session.cookie.maxAge };
   });
   app.post('/save-reload', async (request) => {
     request.session.set('saved', 1);
@@ -87,6 +94,14 @@ describe('@fastify/session users on fastifySession: request.session looks and be
     const replay = new Browser(app.base);
     replay.jar.set('sid', old);
     expect((await replay.json('/look')).keys).to.deep.equal([]);
+  });
+
+  it('regenerate(keysToKeep) keeps the lifetime cookie.maxAge gave the session ("remember me")', async function () {
+    const browser = new Browser(app.base);
+    await browser.json('/fill', { method: 'POST' });
+    const page = await browser.request('/remember-then-regenerate', { method: 'POST' });
+    expect(page.setCookies[0]).to.match(new RegExp(`^sid=[0-9a-f]{32}; Path=/; Max-Age=${WEEK_MS / 1000};`));
+    expect((JSON.parse(page.body) as { maxAge: number }).maxAge).to.be.within(WEEK_MS - 1000, WEEK_MS);
   });
 
   it('save() stores what was written so far, and reload() drops what was written after', async function () {
