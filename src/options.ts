@@ -142,6 +142,9 @@ export const OPTION_NAMES = {
   onError: [],
   onDestroy: [],
   onRejectedId: [],
+  saveUninitialized: [],
+  flashProperty: [],
+  idGenerator: [],
   now: [],
 } as const satisfies Record<keyof ManagerOptions, readonly string[]>;
 
@@ -300,9 +303,9 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
   };
   const flashProperty = options.flashProperty ?? DEFAULTS.flashProperty;
   if (flashProperty !== false && (typeof flashProperty !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(flashProperty))) {
-    throw invalid(`flashProperty must be a property name or false, got ${JSON.stringify(flashProperty)}`);
+    throw invalid('flashProperty', `flashProperty must be a property name or false, got ${JSON.stringify(flashProperty)}`);
   }
-  if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator must be a function returning an id');
+  if (options.idGenerator !== undefined && typeof options.idGenerator !== 'function') throw invalid('idGenerator', 'idGenerator must be a function returning an id');
   const httpOnly = options.httpOnly ?? DEFAULTS.httpOnly;
   const cacheControl = options.cacheControl ?? DEFAULTS.cacheControl;
   if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) throw invalid('cacheControl', 'cacheControl must be a header value or false');
