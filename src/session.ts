@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { inspect } from 'node:util';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import { settle, type Callback } from './callback.ts';
 import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
 import { idTaken, isSessionError, SessionError, storeError } from './errors.ts';
@@ -118,6 +118,10 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   #staleIds: string[];
   #destroyed = false;
   #refreshed = false;
+  /** #rolled is set when a save or refresh moved the expiry since the cookie was last sent, so a persistent cookie goes out again. */
+  #rolled = false;
+  /** #lifetimeChanged is set when this request gave the session its own lifetime or took it away, which changes its cookie's Max-Age. */
+  #lifetimeChanged = false;
   #touchAsked = false;
   /** #unstored is set when saving a session that was never stored failed, so it gets no cookie. */
   #unstored = false;
@@ -150,11 +154,17 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     return this;
   }
 
-  /** [inspect.custom] shows the id and the data, as console.log of an express-session session does. */
-  [inspect.custom](): object {
-    // util.inspect calls this on the property view, which cannot reach private fields.
-    const self = this[SELF];
-    return { id: self.#id, ...self.#state.data };
+  /**
+   * [inspect.custom] is what `console.log(session)` and `util.inspect` show: "Session" and its data,
+   * as express-session shows its sessions, but never the id, which would put a live credential in
+   * logs. Node looks past the property view to the Session, so without this a session would always
+   * look empty; it calls this on the view, hence `this[SELF]`.
+   */
+  [inspect.custom](depth: number, options: InspectOptionsStylized, show: typeof inspect): string {
+    if (depth < 0) return options.stylize('[Session]', 'special');
+    const data = this[SELF].#state.data;
+    // `depth` is what is left at this level: the data shows as deep as the session's own properties would.
+    return `Session ${show(data, { ...options, depth })}`;
   }
 
   /**
@@ -223,7 +233,10 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       cookieMaxAgeMs: () => this.#cookieMaxAgeMs(),
       expiresAt: () => this.#expiresAt(this.#state, this.#ops.length > 0 ? this.#core.options.now() : this.#state.touched),
       now: () => this.#core.options.now(),
-      setLifetime: (ms) => this.#apply({ kind: 'lifetime', ms }),
+      setLifetime: (ms) => {
+        this.#apply({ kind: 'lifetime', ms });
+        this.#lifetimeChanged = true;
+      },
       attributes: this.#core.options.cookie,
     }));
   }
@@ -590,7 +603,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     if (this.#detached || this.#forwarded) return { action: 'none' };
     if (!this.#willExist()) return this.#destroyed && this.#clientHasCookie ? { action: 'clear' } : { action: 'none' };
     const maxAgeMs = this.#cookieMaxAgeMs();
-    const rolling = maxAgeMs > 0 && (this.#ops.length > 0 || this.#refreshDue());
+    // A lifetime taken away sends the cookie again without Max-Age, so the browser drops it on close.
+    const rolling = (maxAgeMs > 0 && (this.#ops.length > 0 || this.#rolled || this.#refreshDue())) || this.#lifetimeChanged;
     if (this.#id !== this.#clientId || this.#resign || rolling) return { action: 'set', id: this.#id, maxAgeMs };
     return { action: 'none' };
   }
@@ -600,6 +614,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#clientId = this.#id;
     this.#clientHasCookie = this.#willExist();
     this.#resign = false;
+    this.#rolled = false;
+    this.#lifetimeChanged = false;
   }
 
   /** #willExist tells whether the session is stored, or will be at the end of this request. */
@@ -670,6 +686,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     // Destroyed by another request meanwhile: its destroy wins.
     if (saved.dropped) return;
     if (saved.forwarded) this.#forwarded = true;
+    this.#rolled = true;
     this.#id = saved.id;
     this.#record = saved.record;
     this.#state = saved.state;
@@ -718,6 +735,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   /** #refresh moves the idle expiry of an unchanged session forward, at most once per touchInterval. */
   async #refresh(): Promise<void> {
     this.#refreshed = true;
+    this.#rolled = true;
     const refreshed = await refresh(this.#core, this.#id, this.#record!, this.#state, (state, now) => this.#expiresAt(state, now));
     if (refreshed !== undefined) {
       this.#record = refreshed.record;

@@ -47,6 +47,11 @@ const requestAccessors = {
     get(this: IncomingMessage) {
       return requestSessions.get(this)?.id;
     },
+    // The prototype is Express's, shared by every app in the process: another session middleware
+    // (express-session assigns req.sessionID) must still be able to set it on its own requests.
+    set(this: IncomingMessage, id: unknown) {
+      Object.defineProperty(this, 'sessionID', { value: id, writable: true, configurable: true, enumerable: true });
+    },
   },
 };
 

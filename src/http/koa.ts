@@ -10,8 +10,10 @@ export type { SessionData, TypedSession };
 
 declare module 'koa' {
   interface DefaultContext {
-    /** session is the request's session, set by {@link koaSession}; assign null to destroy it. */
-    session: TypedSession;
+    /** session is the request's session, set by {@link koaSession}. */
+    get session(): TypedSession;
+    /** Assigning null destroys the session (koa-session's `ctx.session = null`); an object replaces its data. */
+    set session(value: TypedSession | Record<string, unknown> | null);
   }
   interface DefaultState {
     /** flash is the flash view for templates; reading it consumes the waiting messages. */
