@@ -71,6 +71,8 @@ export type CookieDecision = { action: 'none' } | { action: 'set'; id: string; m
 
 /** SELF reaches the Session behind its property view, for the adapters and the save path. */
 export const SELF = Symbol('sessionkit.session');
+/** CARRIED is the adapters' name for {@link Session.[CARRIED]}; a symbol, so no data key is taken. */
+export const CARRIED = Symbol('sessionkit.carried');
 
 /** snapshot is the JSON of a value handed out to the application, to tell later whether it changed. */
 function snapshot(value: unknown): string | undefined {
@@ -200,13 +202,16 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     return this.len() > 0;
   }
 
-  /** carried tells whether the request came with a live session, so its response is private to that client. */
-  get carried(): boolean {
+  /** [CARRIED] tells whether the request came with a live session, so its response is private to that client. */
+  get [CARRIED](): boolean {
     return this.#carried;
   }
 
-  /** userId is the user bound with {@link Session.bindUser}, if any. */
-  get userId(): string | undefined {
+  /**
+   * boundUserId is the user bound with {@link Session.bindUser}, if any. (`userId` is left free as
+   * a data key: it is the name apps most often store their user under.)
+   */
+  get boundUserId(): string | undefined {
     return this.#state.user;
   }
 

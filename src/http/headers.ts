@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import type { Session } from '../session.ts';
+import { CARRIED, type Session } from '../session.ts';
 
 /** AnySession is a Session of any declared shape; the header logic does not read its values. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -42,7 +42,7 @@ export function sessionHeaders(session: AnySession, manager: Manager, current: (
     headers.push(['set-cookie', manager.cookieFor(id, decision.action === 'set' ? decision.maxAgeMs : undefined)]);
     const { idHeader } = manager.options;
     if (idHeader !== undefined && id !== undefined) headers.push([idHeader, id]);
-  } else if (!session.carried) {
+  } else if (!session[CARRIED]) {
     return headers;
   }
   const { cacheControl } = manager.options;
