@@ -8,6 +8,7 @@ import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOpti
 import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
+import { withStoreTimeout } from './store-timeout.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
 import { connectMiddleware, type ConnectMiddleware } from './http/connect.ts';
 import { attachSession } from './http/response-hooks.ts';
@@ -277,5 +278,5 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   } catch (error) {
     throw error instanceof SessionError ? error : storeError(name, 'open', error);
   }
-  return new Manager(store, resolved, name);
+  return new Manager(withStoreTimeout(store, resolved.storeTimeoutMs, name), resolved, name);
 }

@@ -64,6 +64,12 @@ export interface ManagerOptions {
   maxRecordSize?: number;
   /** maxRetries bounds the conflict retries of one save before ERR_SESSION_CONTENDED [100]. */
   maxRetries?: number;
+  /**
+   * storeTimeout bounds each store call a request waits on, in seconds [2]; 0 leaves only the
+   * client library's own timeouts. A call past it fails with ERR_SESSION_STORE ("timed out"); a
+   * timed-out write may still be applied later, and is never retried.
+   */
+  storeTimeout?: number;
   /** onStoreError is the outage policy for store errors while loading a session ["fail"]. */
   onStoreError?: StoreErrorPolicy;
   /** onError receives background errors (gc) and reports such as corrupt records [console.error]. */
@@ -101,6 +107,7 @@ export interface ResolvedOptions {
   cacheControl: string | false;
   maxRecordSize: number;
   maxRetries: number;
+  storeTimeoutMs: number;
   onStoreError: StoreErrorPolicy;
   onError: (error: Error) => void;
   onDestroy: ((sid: string) => void) | undefined;
@@ -125,6 +132,7 @@ export const DEFAULTS = {
   cacheControl: 'no-store',
   maxRecordSize: 1024 * 1024,
   maxRetries: 100,
+  storeTimeout: 2,
   onStoreError: 'fail',
 } as const satisfies ManagerOptions;
 
@@ -220,6 +228,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     cacheControl,
     maxRecordSize: positiveInt('maxRecordSize', options.maxRecordSize, DEFAULTS.maxRecordSize),
     maxRetries: positiveInt('maxRetries', options.maxRetries, DEFAULTS.maxRetries),
+    storeTimeoutMs: seconds('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout, true)!,
     onStoreError,
     onError: options.onError ?? ((error) => console.error(error)),
     onDestroy: options.onDestroy,
