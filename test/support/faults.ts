@@ -143,9 +143,10 @@ export interface RedisServer extends Outage {
 
 /**
  * redisServer prepares a redis-server on 127.0.0.1:`port` run with `args` after the port, bind
- * and foreground options (persistence, TLS, a directory); nothing runs until `start()`.
+ * and foreground options (persistence, TLS, a directory, `--sentinel`); `configFile`, when given,
+ * is read first (a sentinel needs one it can rewrite). Nothing runs until `start()`.
  */
-export function redisServer(port: number, args: string[] = []): RedisServer {
+export function redisServer(port: number, args: string[] = [], configFile?: string): RedisServer {
   let child: ChildProcess | undefined;
   const server: RedisServer = {
     port,
@@ -153,7 +154,7 @@ export function redisServer(port: number, args: string[] = []): RedisServer {
       return child?.pid;
     },
     async start() {
-      const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', ...args], { stdio: 'ignore' });
+      const started = spawn('redis-server', [...(configFile === undefined ? [] : [configFile]), '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', ...args], { stdio: 'ignore' });
       started.on('error', () => undefined);
       child = started;
       const deadline = Date.now() + 5000;
