@@ -70,7 +70,7 @@ export interface Outage {
 /** Proxy is a loopback TCP forwarder whose outage a test controls. */
 export interface Proxy extends Outage {
   readonly port: number;
-  /** start listens again on the same port. */
+  /** start listens again on the same port, forwarding again if it was muted: the network is back. */
   start(): Promise<void>;
   /** stop drops every connection and stops listening: the backend looks down. */
   stop(): Promise<void>;
@@ -101,6 +101,7 @@ export async function startProxy(target: number): Promise<Proxy> {
       return port;
     },
     async start() {
+      muted = false;
       server = createServer((client) => {
         track(client);
         if (muted) return;

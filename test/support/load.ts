@@ -29,12 +29,19 @@ export interface LoadClient {
   tally: Tally;
 }
 
-/** serve runs an Express app whose POST /inc increments the session counter and GET /count reads it; errors answer 503 with their code. */
+/**
+ * serve runs an Express app whose POST /inc increments the session counter, POST /regenerate gives
+ * the session a new id, and GET /count reads the counter; errors answer 503 with their code and message.
+ */
 export async function serve(manager: Manager): Promise<{ base: string; server: Server }> {
   const app = express();
   app.use(manager.middleware());
   app.post('/inc', (req, res) => {
     res.json({ n: req.session.increment('n') });
+  });
+  app.post('/regenerate', async (req, res) => {
+    await req.session.regenerate();
+    res.json({ n: req.session.get('n') ?? null });
   });
   app.get('/count', (req, res) => {
     res.json({ n: req.session.get('n') ?? null });
