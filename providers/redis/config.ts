@@ -49,7 +49,7 @@ export interface RedisOptions {
   connectTimeoutMs: number;
   /** commandTimeoutMs bounds one command (max of `read_timeout` and `write_timeout`); default 3000. */
   commandTimeoutMs: number;
-  /** maxRetries is how many reconnect attempts a queued command waits through (`max_retries`); default 1. */
+  /** maxRetries is how many reconnect attempts a queued command waits through (`max_retries`); default 0: it fails when the next attempt does. */
   maxRetries: number;
   /**
    * waitReplicas is how many replicas must confirm each write (`wait_replicas`, Redis `WAIT`)
@@ -149,7 +149,7 @@ function finish(draft: Draft): RedisOptions {
     tlsSkipVerify,
     connectTimeoutMs: draft.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     commandTimeoutMs: Math.max(draft.readTimeoutMs ?? DEFAULT_TIMEOUT_MS, draft.writeTimeoutMs ?? DEFAULT_TIMEOUT_MS),
-    maxRetries: draft.maxRetries ?? 1,
+    maxRetries: draft.maxRetries ?? 0,
   };
   if (draft.mode === 'sentinel') options.masterName = draft.masterName!;
   if (draft.waitTimeoutMs !== undefined && !draft.waitReplicas) throw configError(NAME, 'wait_timeout needs wait_replicas of 1 or more');

@@ -25,7 +25,7 @@ const defaults = {
   tlsSkipVerify: false,
   connectTimeoutMs: 3000,
   commandTimeoutMs: 3000,
-  maxRetries: 1,
+  maxRetries: 0,
 };
 const local = (port: number, host = '127.0.0.1') => ({ host, port });
 
