@@ -133,6 +133,10 @@ export const KEYS: readonly KeyRow[] = [
     doc: 'conflict retries of one save before ERR_SESSION_CONTENDED',
   },
   {
+    name: 'STORE_TIMEOUT', option: 'storeTimeout', aliases: [], type: seconds, default: DEFAULTS.storeTimeout, sensitive: false,
+    doc: 'bound on each store call a request waits on; a slower call fails the request with ERR_SESSION_STORE; 0 leaves only the client library timeouts',
+  },
+  {
     name: 'ON_STORE_ERROR', option: 'onStoreError', aliases: [], type: { kind: 'enum', values: { fail: 'fail', continue: 'continue' } },
     default: DEFAULTS.onStoreError, sensitive: false,
     doc: 'a store error while loading a session fails the request (fail) or runs it without a session (continue)',

@@ -8,6 +8,7 @@ import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOpti
 import type { Provider, Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
+import { withStoreTimeout } from './store-timeout.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
 import { expressSession, type ConnectMiddleware } from './http/express.ts';
 import { startSession } from './http/node.ts';
@@ -287,5 +288,5 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   } catch (error) {
     throw storeError(name, 'open', error);
   }
-  return new Manager(store, resolved, name);
+  return new Manager(withStoreTimeout(store, resolved.storeTimeoutMs, name), resolved, name);
 }

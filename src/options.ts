@@ -80,6 +80,12 @@ export interface ManagerOptions {
   maxRecordSize?: number;
   /** maxRetries bounds the conflict retries of one save before ERR_SESSION_CONTENDED [100]. */
   maxRetries?: number;
+  /**
+   * storeTimeout bounds each store call a request waits on ({@link Duration}) [2 s]; 0 leaves only the
+   * client library's own timeouts. A call past it fails with ERR_SESSION_STORE ("timed out"); a
+   * timed-out write may still be applied later, and is never retried.
+   */
+  storeTimeout?: Duration;
   /** onStoreError is the outage policy for store errors while loading a session ["fail"]. */
   onStoreError?: StoreErrorPolicy;
   /** onError receives background errors (gc) and reports such as corrupt records [console.error]. */
@@ -142,6 +148,7 @@ export const OPTION_NAMES = {
   cacheControl: [],
   maxRecordSize: [],
   maxRetries: [],
+  storeTimeout: [],
   onStoreError: [],
   onError: [],
   onDestroy: [],
@@ -173,6 +180,7 @@ export interface ResolvedOptions {
   cacheControl: string | false;
   maxRecordSize: number;
   maxRetries: number;
+  storeTimeoutMs: number;
   onStoreError: StoreErrorPolicy;
   onError: (error: Error) => void;
   onDestroy: ((sid: string) => void) | undefined;
@@ -202,6 +210,7 @@ export const DEFAULTS = {
   cacheControl: 'no-store',
   maxRecordSize: 1024 * 1024,
   maxRetries: 100,
+  storeTimeout: 2,
   onStoreError: 'fail',
   saveUninitialized: false,
   flashProperty: 'flash',
@@ -334,6 +343,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     cacheControl,
     maxRecordSize: positiveInt('maxRecordSize', options.maxRecordSize, DEFAULTS.maxRecordSize),
     maxRetries: positiveInt('maxRetries', options.maxRetries, DEFAULTS.maxRetries),
+    storeTimeoutMs: seconds('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout, true)!,
     onStoreError,
     onError: options.onError ?? ((error) => console.error(error)),
     onDestroy: options.onDestroy,

@@ -496,7 +496,7 @@ describe('config: the key table, the example file and the README', () => {
   const fileOptions = [
     'provider', 'providerConfig', 'cookieName', 'cookiePath', 'domain', 'secure', 'httpOnly', 'sameSite', 'cookieLifeTime',
     'gcInterval', 'maxLifetime', 'absoluteLifetime', 'touchInterval', 'idLength', 'secret', 'idHeader', 'cacheControl',
-    'maxRecordSize', 'maxRetries', 'onStoreError', 'saveUninitialized', 'flashProperty',
+    'maxRecordSize', 'maxRetries', 'storeTimeout', 'onStoreError', 'saveUninitialized', 'flashProperty',
   ];
 
   it('the table has one row for every ManagerOptions field that fits a file, plus the ignored SECTION and SESSION_ON', () => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Pool, PoolConfig, QueryResult } from 'pg';
+import type { ClientBase, Pool, PoolConfig, QueryResult } from 'pg';
 import { configError, formatHostPort } from '../shared/dsn.ts';
 import { SessionError } from '../../src/errors.ts';
 import { loadOptional } from '../shared/load.ts';
@@ -190,6 +190,17 @@ async function createTable(pool: Pool, options: PostgresOptions): Promise<void> 
   }
 }
 
+/**
+ * checkClientConnection has the server poll, every second while a statement runs, whether this
+ * connection is still open (PostgreSQL 14+, `client_connection_check_interval`). Without it, a
+ * statement whose connection was lost while it waited on a row lock still applies once it gets
+ * the lock, seconds after its request was answered with a failure; with it, the server ends the
+ * statement and rolls it back. Older servers refuse the setting, and then work as before.
+ */
+async function checkClientConnection(client: ClientBase): Promise<void> {
+  await client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+}
+
 async function sslConfig(options: PostgresOptions): Promise<PoolConfig['ssl']> {
   if (options.sslmode === 'disable') return false;
   if (options.sslmode === 'require') return { rejectUnauthorized: false };
@@ -227,6 +238,7 @@ export const provider: Provider = {
       keepAlive: true,
       max: 10,
       idleTimeoutMillis: 30_000,
+      onConnect: checkClientConnection,
     });
     // An idle client that loses its server emits 'error' on the pool, which removes it; without a
     // listener that event would crash the process. The next query opens a fresh connection.

@@ -51,8 +51,16 @@ export interface RedisOptions {
   connectTimeoutMs: number;
   /** commandTimeoutMs bounds one command (max of `read_timeout` and `write_timeout`); default 3000. */
   commandTimeoutMs: number;
-  /** maxRetries is how many reconnect attempts a queued command waits through (`max_retries`); default 1. */
+  /** maxRetries is how many reconnect attempts a queued command waits through (`max_retries`); default 0: it fails when the next attempt does. */
   maxRetries: number;
+  /**
+   * waitReplicas is how many replicas must confirm each write (`wait_replicas`, Redis `WAIT`)
+   * before it succeeds; present only when above 0. Fewer confirmations within
+   * {@link waitTimeoutMs} fail the call, though the primary has applied the write.
+   */
+  waitReplicas?: number;
+  /** waitTimeoutMs bounds the wait for replica confirmations (`wait_timeout`); default 100, present only with {@link waitReplicas}. */
+  waitTimeoutMs?: number;
   /** poolSize is accepted from the Go configs and ignored. */
   poolSize?: number;
   /** idleTimeoutMs is accepted from the Go configs and ignored. */
@@ -66,6 +74,7 @@ export const DEFAULT_PREFIX = 'session:';
 const DEFAULT_PORT = 6379;
 const DEFAULT_SENTINEL_PORT = 26379;
 const DEFAULT_TIMEOUT_MS = 3000;
+const DEFAULT_WAIT_TIMEOUT_MS = 100;
 const MAX_DB = 2_147_483_647;
 
 /** Fields gathered by one dialect before the shared checks in {@link finish}. */
@@ -84,6 +93,8 @@ interface Draft {
   readTimeoutMs?: number | undefined;
   writeTimeoutMs?: number | undefined;
   maxRetries?: number | undefined;
+  waitReplicas?: number | undefined;
+  waitTimeoutMs?: number | undefined;
   poolSize?: number | undefined;
   idleTimeoutMs?: number | undefined;
   idleCheckFrequencyMs?: number | undefined;
@@ -143,9 +154,14 @@ function finish(draft: Draft): RedisOptions {
     tlsSkipVerify,
     connectTimeoutMs: draft.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     commandTimeoutMs: Math.max(draft.readTimeoutMs ?? DEFAULT_TIMEOUT_MS, draft.writeTimeoutMs ?? DEFAULT_TIMEOUT_MS),
-    maxRetries: draft.maxRetries ?? 1,
+    maxRetries: draft.maxRetries ?? 0,
   };
   if (draft.mode === 'sentinel') options.masterName = draft.masterName!;
+  if (draft.waitTimeoutMs !== undefined && !draft.waitReplicas) throw configError(NAME, 'wait_timeout needs wait_replicas of 1 or more');
+  if (draft.waitReplicas) {
+    options.waitReplicas = draft.waitReplicas;
+    options.waitTimeoutMs = draft.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  }
   if (draft.username) options.username = draft.username;
   if (draft.password) options.password = draft.password;
   if (draft.sentinelPassword) options.sentinelPassword = draft.sentinelPassword;
@@ -166,14 +182,17 @@ const SHARED: Record<string, (draft: Draft, value: string, key: string) => void>
   read_timeout: (d, v, k) => (d.readTimeoutMs = positiveDuration(k, v)),
   write_timeout: (d, v, k) => (d.writeTimeoutMs = positiveDuration(k, v)),
   max_retries: (d, v, k) => (d.maxRetries = Math.max(0, parseInteger(NAME, k, v, -1, 100))),
+  wait_replicas: (d, v, k) => (d.waitReplicas = parseInteger(NAME, k, v, 0, 100)),
+  // WAIT counts milliseconds, so a bare number here does too.
+  wait_timeout: (d, v, k) => (d.waitTimeoutMs = positiveDuration(k, v, 'ms')),
   pool_size: (d, v, k) => (d.poolSize = parseInteger(NAME, k, v, 0, 1_000_000)),
   idle_timeout: (d, v, k) => (d.idleTimeoutMs = parseDurationMs(NAME, k, v)),
   idle_check_frequency: (d, v, k) => (d.idleCheckFrequencyMs = parseDurationMs(NAME, k, v)),
   db: (d, v, k) => (d.db = parseInteger(NAME, k, v, 0, MAX_DB)),
 };
 
-function positiveDuration(key: string, value: string): number {
-  const ms = parseDurationMs(NAME, key, value);
+function positiveDuration(key: string, value: string, bareUnit: 's' | 'ms' = 's'): number {
+  const ms = parseDurationMs(NAME, key, value, bareUnit);
   if (ms <= 0) throw configError(NAME, `${key} must be greater than zero`);
   return ms;
 }
@@ -249,6 +268,8 @@ const JSON_KEYS: Record<string, string> = {
   dial_timeout: 'dial_timeout',
   read_timeout: 'read_timeout',
   write_timeout: 'write_timeout',
+  wait_replicas: 'wait_replicas',
+  wait_timeout: 'wait_timeout',
 };
 
 function fromJson(text: string): Draft {
@@ -315,6 +336,8 @@ const MACARON_KEYS = [
   'tls_skip_verify',
   'max_retries',
   'idle_check_frequency',
+  'wait_replicas',
+  'wait_timeout',
 ];
 
 function fromKeyValues(text: string): Draft {
@@ -381,6 +404,8 @@ const QUERY_KEYS = [
   'pool_size',
   'idle_timeout',
   'idle_check_frequency',
+  'wait_replicas',
+  'wait_timeout',
 ];
 
 /**

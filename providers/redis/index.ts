@@ -1,4 +1,4 @@
-import type { Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
+import type { ChainableCommander, Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
 import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash } from '../shared/index-key.ts';
 import { assertValidId, isValidId } from '../../src/id.ts';
@@ -85,6 +85,9 @@ interface ScriptCommands {
 
 type Client = (Redis | Cluster) & ScriptCommands;
 
+/** WriteCommand names the commands that change data, the ones `wait_replicas` confirms. */
+type WriteCommand = 'set' | 'del' | 'pexpire' | 'zrem' | 'sessionkitCompareAndSet' | 'sessionkitMove' | 'sessionkitTake' | 'sessionkitIndexAdd';
+
 const SCAN_COUNT = 1000;
 
 /**
@@ -152,20 +155,20 @@ export class RedisStore implements Store {
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
-    if (ttl <= 0) await this.run('set', () => this.client.del(key));
-    else await this.run('set', () => this.client.set(key, record, 'PX', ttl));
+    if (ttl <= 0) await this.run('set', () => this.write('del', key));
+    else await this.run('set', () => this.write('set', key, record, 'PX', ttl));
   }
 
   async destroy(sid: string): Promise<void> {
     const key = this.key(sid);
-    await this.run('destroy', () => this.client.del(key));
+    await this.run('destroy', () => this.write('del', key));
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
     const written = await this.run('compareAndSet', () =>
-      this.client.sessionkitCompareAndSet(key, expected === undefined ? '1' : '0', expected ?? '', record, ttl),
+      this.write('sessionkitCompareAndSet', key, expected === undefined ? '1' : '0', expected ?? '', record, ttl),
     );
     return written === 1;
   }
@@ -174,25 +177,25 @@ export class RedisStore implements Store {
     const key = this.key(sid);
     const ttl = this.ttl(expiresAt);
     // PEXPIRE leaves a missing key missing, so touch never creates a record.
-    if (ttl <= 0) await this.run('touch', () => this.client.del(key));
-    else await this.run('touch', () => this.client.pexpire(key, ttl));
+    if (ttl <= 0) await this.run('touch', () => this.write('del', key));
+    else await this.run('touch', () => this.write('pexpire', key, ttl));
   }
 
   async regenerate(oldSid: string, newSid: string): Promise<void> {
     const [oldKey, newKey] = [this.key(oldSid), this.key(newSid)];
     if (this.options.mode !== 'cluster') {
-      const moved = await this.run('regenerate', () => this.client.sessionkitMove(oldKey, newKey));
+      const moved = await this.run('regenerate', () => this.write('sessionkitMove', oldKey, newKey));
       if (moved === -1) throw idTaken(NAME);
       return;
     }
     // The keys hash to different slots, so no single command or script may touch both. Taking the
     // old key first means that of two concurrent regenerates only one gets the session; if the new
     // key is taken, the old one is put back.
-    const found = await this.run('regenerate', () => this.client.sessionkitTake(oldKey));
+    const found = (await this.run('regenerate', () => this.write('sessionkitTake', oldKey))) as [string, number] | null;
     if (!found) return;
     const [value, pttl] = found;
     if (pttl !== -1 && pttl <= 0) return;
-    const writeTo = (key: string) => (pttl > 0 ? this.client.set(key, value, 'PX', pttl, 'NX') : this.client.set(key, value, 'NX'));
+    const writeTo = (key: string) => (pttl > 0 ? this.write('set', key, value, 'PX', pttl, 'NX') : this.write('set', key, value, 'NX'));
     if ((await this.run('regenerate', () => writeTo(newKey))) === 'OK') return;
     await this.run('regenerate', () => writeTo(oldKey));
     throw idTaken(NAME);
@@ -202,14 +205,14 @@ export class RedisStore implements Store {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     checkExpiresAt(expiresAt);
-    await this.run('indexAdd', () => this.client.sessionkitIndexAdd(indexKey, sid, expiresAt, this.now()));
+    await this.run('indexAdd', () => this.write('sessionkitIndexAdd', indexKey, sid, expiresAt, this.now()));
   }
 
   async indexRemove(key: string, sid: string): Promise<void> {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
     // The key's TTL may now outlast its entries; it still expires, and listing reads scores.
-    await this.run('indexRemove', () => this.client.zrem(indexKey, sid));
+    await this.run('indexRemove', () => this.write('zrem', indexKey, sid));
   }
 
   async indexList(key: string): Promise<string[]> {
@@ -298,6 +301,29 @@ export class RedisStore implements Store {
     } while (cursor !== '0');
   }
 
+  /**
+   * write sends one write command. With `wait_replicas` set, the command and a `WAIT` go out as
+   * one pipeline on the connection of the key's primary (WAIT covers the writes before it on that
+   * connection), and fewer confirmations than asked fail the call: the primary has the write, but
+   * a failover could lose it, so it is not reported as done.
+   */
+  private async write(command: WriteCommand, ...args: (string | number)[]): Promise<unknown> {
+    const { waitReplicas, waitTimeoutMs } = this.options;
+    // Commands, scripts included, have the same names on the client and on a pipeline.
+    const send = (target: Client | ChainableCommander) => (target as unknown as Record<WriteCommand, (...a: (string | number)[]) => unknown>)[command].apply(target, args);
+    if (!waitReplicas) return send(this.client);
+    const pipeline = this.client.pipeline();
+    send(pipeline);
+    pipeline.wait(waitReplicas, waitTimeoutMs!);
+    const [[error, reply] = [], [waitError, confirmed] = []] = (await pipeline.exec()) ?? [];
+    if (error) throw error;
+    if (waitError) throw waitError;
+    if ((confirmed as number) < waitReplicas) {
+      throw new Error(`written on the primary but confirmed by ${String(confirmed)} of ${waitReplicas} replicas within ${waitTimeoutMs} ms`);
+    }
+    return reply;
+  }
+
   /** run is every call's way to the server: it rejects once the store is closed and wraps failures (see StoreGuard). */
   private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
     return this.guard.run(action, call);
@@ -312,6 +338,15 @@ function describeTarget(options: RedisOptions): string {
   return list;
 }
 
+/**
+ * reconnectDelay is the wait before reconnect attempt `times`: 100 ms more each time, at most
+ * 500 ms, so once a server (or a newly promoted primary) is back, calls fail for at most about
+ * half a second more. A connection attempt costs the server next to nothing.
+ */
+function reconnectDelay(times: number): number {
+  return Math.min(times * 100, 500);
+}
+
 function clientOptions(options: RedisOptions): ClientOptions {
   const client: ClientOptions = {
     db: options.db,
@@ -321,7 +356,7 @@ function clientOptions(options: RedisOptions): ClientOptions {
     maxRetriesPerRequest: options.maxRetries,
     // A command whose reply was lost is not sent twice: a repeated compareAndSet could misreport.
     autoResendUnfulfilledCommands: false,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    retryStrategy: reconnectDelay,
     lazyConnect: true,
     // Commands issued in the same tick (many requests' GETs under load) go out in one write.
     enableAutoPipelining: true,
@@ -342,7 +377,7 @@ function createClient(lib: typeof import('ioredis'), options: RedisOptions): Cli
       enableAutoPipelining,
       // While no node is reachable, commands fail at once instead of waiting in a queue.
       enableOfflineQueue: false,
-      clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      clusterRetryStrategy: reconnectDelay,
       slotsRefreshTimeout: options.connectTimeoutMs,
       redisOptions,
     };

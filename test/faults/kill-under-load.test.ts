@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import express, { type ErrorRequestHandler } from 'express';
 import pg from 'pg';
 import { createManager, type Manager } from 'sessionkit';
-import type {} from 'sessionkit/express';
 import 'sessionkit/providers/postgres';
 import 'sessionkit/providers/redis';
-import { closeServer, CookieClient } from 'sessionkit/testing';
+import { closeServer } from 'sessionkit/testing';
 import { freePort, redisServer, startProxy, type Outage, type RedisServer, type Proxy } from '../support/faults.ts';
+import { drive, failuresOf, increment, loadClients, serve, settle, waitFor } from '../support/load.ts';
 import { requireServer } from '../support/servers.ts';
 
 /**
@@ -37,70 +34,6 @@ const RECOVER_MS = 6000;
 /** FAIL_WITHIN_MS bounds a failing request: it waits out a store timeout at most, never an endless queue. */
 const FAIL_WITHIN_MS = 2000;
 
-/** Tally is what one client saw. */
-interface Tally {
-  attempts: number;
-  acknowledged: number;
-  /** failures maps "status code" (e.g. "503 ERR_SESSION_STORE") to how often it came back. */
-  failures: Map<string, number>;
-  slowestFailureMs: number;
-  lastSuccessAt: number;
-}
-
-/** serve runs an Express app whose POST /inc increments the session counter and GET /count reads it. */
-async function serve(manager: Manager): Promise<{ base: string; server: Server }> {
-  const app = express();
-  app.use(manager.middleware());
-  app.post('/inc', (req, res) => {
-    res.json({ n: req.session.increment('n') });
-  });
-  app.get('/count', (req, res) => {
-    res.json({ n: req.session.get('n') ?? null });
-  });
-  const storeFailure: ErrorRequestHandler = (error, _req, res, _next) => {
-    res.status(503).json({ code: (error as { code?: string }).code ?? String(error) });
-  };
-  app.use(storeFailure);
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-/** increment sends one POST /inc and records the outcome. */
-async function increment(client: CookieClient, tally: Tally): Promise<boolean> {
-  tally.attempts++;
-  const sentAt = Date.now();
-  const reply = await client.request('/inc', { method: 'POST' });
-  if (reply.status === 200) {
-    tally.acknowledged++;
-    tally.lastSuccessAt = Date.now();
-    return true;
-  }
-  const code = reply.status === 503 ? (JSON.parse(reply.body) as { code: string }).code : reply.body.slice(0, 80);
-  const key = `${reply.status} ${code}`;
-  tally.failures.set(key, (tally.failures.get(key) ?? 0) + 1);
-  tally.slowestFailureMs = Math.max(tally.slowestFailureMs, Date.now() - sentAt);
-  return false;
-}
-
-/** drive increments until `running()` turns false, pausing briefly after a failure so an outage is not a busy loop. */
-async function drive(client: CookieClient, tally: Tally, running: () => boolean): Promise<void> {
-  while (running() && tally.attempts < MAX_ATTEMPTS) {
-    if (!(await increment(client, tally))) await sleep(10);
-  }
-}
-
-/** waitFor polls `done` every 50 ms and returns the time it took, or fails after `ms`. */
-async function waitFor(done: () => boolean, ms: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!done()) {
-    assert.ok(Date.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
-
 /**
  * loadThroughOutage serves `manager`, runs the load, takes `outage` down and back mid-load, and
  * checks what the clients saw against the counters their sessions hold at the end.
@@ -110,33 +43,27 @@ async function loadThroughOutage(manager: Manager, outage: Outage): Promise<void
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   const { base, server } = await serve(manager);
-  const clients = Array.from({ length: CLIENTS }, () => new CookieClient(base));
-  const tallies: Tally[] = clients.map(() => ({ attempts: 0, acknowledged: 0, failures: new Map(), slowestFailureMs: 0, lastSuccessAt: 0 }));
+  const loads = loadClients(base, CLIENTS);
   let running = true;
   let load: Promise<unknown> = Promise.resolve();
   try {
     // Each client gets its session before the load, so every later request carries a cookie.
-    for (const [i, client] of clients.entries()) assert.ok(await increment(client, tallies[i]!), 'the first request succeeds');
-    load = Promise.all(clients.map((client, i) => drive(client, tallies[i]!, () => running)));
+    for (const client of loads) assert.ok(await increment(client), 'the first request succeeds');
+    load = Promise.all(loads.map((client) => drive(client, () => running, MAX_ATTEMPTS)));
     await sleep(BEFORE_MS);
     await outage.stop();
     await sleep(OUTAGE_MS);
-    const failedMeanwhile = tallies.reduce((sum, t) => sum + [...t.failures.values()].reduce((a, b) => a + b, 0), 0);
+    const failedMeanwhile = failuresOf(loads);
     await outage.start();
     const upAt = Date.now();
-    await waitFor(() => tallies.every((t) => t.lastSuccessAt > upAt), RECOVER_MS, 'every client succeeds again');
+    await waitFor(() => loads.every(({ tally }) => tally.lastSuccessAt > upAt), RECOVER_MS, 'every client succeeds again');
     await sleep(AFTER_MS);
     running = false;
     await load;
 
     assert.ok(failedMeanwhile > 0, `no request failed during the ${OUTAGE_MS} ms outage`);
-    for (const [i, client] of clients.entries()) {
-      const { attempts, acknowledged, failures, slowestFailureMs } = tallies[i]!;
-      for (const kind of failures.keys()) assert.equal(kind, '503 ERR_SESSION_STORE', `client ${i} got ${kind}`);
-      assert.ok(slowestFailureMs < FAIL_WITHIN_MS, `client ${i} waited ${slowestFailureMs} ms for a failure`);
-      const { n } = (await client.json('/count')) as { n: number };
-      assert.ok(n >= acknowledged, `client ${i}: counter ${n} < ${acknowledged} acknowledged increments (${attempts} attempts): acknowledged writes were lost`);
-      assert.ok(n <= attempts, `client ${i}: counter ${n} > ${attempts} attempts`);
+    for (const [i, { lost, acknowledged, attempts }] of (await settle(loads, FAIL_WITHIN_MS)).entries()) {
+      assert.equal(lost, 0, `client ${i}: ${lost} of ${acknowledged} acknowledged increments (${attempts} attempts) were lost`);
     }
     assert.deepEqual(unhandled, []);
   } finally {

@@ -62,7 +62,7 @@ const defaults = {
   tlsSkipVerify: false,
   connectTimeoutMs: 3000,
   commandTimeoutMs: 3000,
-  maxRetries: 1,
+  maxRetries: 0,
 };
 const local = (port: number, host = '127.0.0.1') => ({ host, port });
 
@@ -208,6 +208,15 @@ describe('redis parseConfig', function () {
       'redis+sentinel://h1:26379/1?master_name=mymaster&sentinel_password=sp',
       { mode: 'sentinel', nodes: [local(26379, 'h1')], ...defaults, db: 1, masterName: 'mymaster', sentinelPassword: 'sp' },
     ],
+    // wait_replicas: WAIT after each write; a bare wait_timeout counts milliseconds, as WAIT does
+    ['redis://h1?wait_replicas=1', { mode: 'standalone', nodes: [local(6379, 'h1')], ...defaults, waitReplicas: 1, waitTimeoutMs: 100 }],
+    [
+      'redis+cluster://h1:7000?wait_replicas=2&wait_timeout=250',
+      { mode: 'cluster', nodes: [local(7000, 'h1')], ...defaults, waitReplicas: 2, waitTimeoutMs: 250 },
+    ],
+    ['addr=h1:6379,wait_replicas=1,wait_timeout=1s', { mode: 'standalone', nodes: [local(6379, 'h1')], ...defaults, waitReplicas: 1, waitTimeoutMs: 1000 }],
+    ['{"save_path":"h1:6379","wait_replicas":1,"wait_timeout":"50ms"}', { mode: 'standalone', nodes: [local(6379, 'h1')], ...defaults, waitReplicas: 1, waitTimeoutMs: 50 }],
+    ['redis://h1?wait_replicas=0', { mode: 'standalone', nodes: [local(6379, 'h1')], ...defaults }],
   ];
 
   for (const [config, expected] of accepted) {
@@ -259,6 +268,10 @@ describe('redis parseConfig', function () {
     ['redis://127.0.0.1:6379?prefix=a&prefix=b', /prefix is given twice/],
     ['redis://127.0.0.1:6379?read_timeout=0', /read_timeout must be greater than zero/],
     ['redis://127.0.0.1:6379?read_timeout=fast', /read_timeout must be a duration/],
+    ['redis://127.0.0.1:6379?wait_timeout=100', /wait_timeout needs wait_replicas of 1 or more/],
+    ['redis://127.0.0.1:6379?wait_replicas=1&wait_timeout=0', /wait_timeout must be greater than zero/],
+    ['redis://127.0.0.1:6379?wait_replicas=-1', /wait_replicas must be between 0 and 100/],
+    ['redis://127.0.0.1:6379?wait_replicas=one', /wait_replicas must be a whole number/],
     ['redis://127.0.0.1:6379?prefix=', /prefix must not be empty/],
     ['redis://127.0.0.1:6379?prefix=a%20b', /prefix must not contain whitespace/],
     ['redis://127.0.0.1:6379?tls_skip_verify=true', /tls_skip_verify needs TLS/],
@@ -667,6 +680,25 @@ describe('redis connection faults', function () {
         assert.equal(await store.count!(), 1);
       } finally {
         await store.close!();
+      }
+    });
+
+    it('wait_replicas: a write no replica confirms within wait_timeout fails, naming the count, though the primary holds it', async function () {
+      const url = `redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:wait:`;
+      const store = await open(`${url}&wait_replicas=1&wait_timeout=50ms`);
+      const plain = await open(url);
+      try {
+        const id = generateId();
+        const err = await rejectsWithin(() => store.set(id, 'unconfirmed', later()), 3000);
+        assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+        assert.equal(err.message, 'session/redis: set failed: written on the primary but confirmed by 0 of 1 replicas within 50 ms');
+        assert.equal(await plain.get(id), 'unconfirmed', 'WAIT does not undo the write');
+        const cas = await rejectsWithin(() => store.compareAndSet!(id, 'unconfirmed', 'next', later()), 3000);
+        assert.match(cas.message, /^session\/redis: compareAndSet failed: written on the primary but confirmed by 0 of 1/);
+        assert.equal(await store.get(id), 'next', 'reads do not wait');
+      } finally {
+        await store.close!();
+        await plain.close!();
       }
     });
   });

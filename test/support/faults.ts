@@ -70,7 +70,7 @@ export interface Outage {
 /** Proxy is a loopback TCP forwarder whose outage a test controls. */
 export interface Proxy extends Outage {
   readonly port: number;
-  /** start listens again on the same port. */
+  /** start listens again on the same port, forwarding again if it was muted: the network is back. */
   start(): Promise<void>;
   /** stop drops every connection and stops listening: the backend looks down. */
   stop(): Promise<void>;
@@ -101,6 +101,7 @@ export async function startProxy(target: number): Promise<Proxy> {
       return port;
     },
     async start() {
+      muted = false;
       server = createServer((client) => {
         track(client);
         if (muted) return;
@@ -143,9 +144,10 @@ export interface RedisServer extends Outage {
 
 /**
  * redisServer prepares a redis-server on 127.0.0.1:`port` run with `args` after the port, bind
- * and foreground options (persistence, TLS, a directory); nothing runs until `start()`.
+ * and foreground options (persistence, TLS, a directory, `--sentinel`); `configFile`, when given,
+ * is read first (a sentinel needs one it can rewrite). Nothing runs until `start()`.
  */
-export function redisServer(port: number, args: string[] = []): RedisServer {
+export function redisServer(port: number, args: string[] = [], configFile?: string): RedisServer {
   let child: ChildProcess | undefined;
   const server: RedisServer = {
     port,
@@ -153,7 +155,7 @@ export function redisServer(port: number, args: string[] = []): RedisServer {
       return child?.pid;
     },
     async start() {
-      const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', ...args], { stdio: 'ignore' });
+      const started = spawn('redis-server', [...(configFile === undefined ? [] : [configFile]), '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', ...args], { stdio: 'ignore' });
       started.on('error', () => undefined);
       child = started;
       const deadline = Date.now() + 5000;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 
 /** inCI tells whether the suite runs under CI, where every integration server is expected. */
@@ -58,6 +59,20 @@ export async function requireServer(ctx: Mocha.Context, label: string, host: str
   const reason = `${label.replace(/ \(.*\)$/, '')} is not reachable at ${host}:${port}`;
   if (inCI) throw new Error(`${reason}, and CI expects it (see .ci/run)`);
   skipBecause(ctx, { reason, enable: START[port] ?? `start it on ${host}:${port}` });
+}
+
+/**
+ * requireCommands gates a suite on programs it runs itself (such as redis-server): in CI a missing
+ * one fails the suite; elsewhere the suite is reported pending with the reason. Each is run with
+ * `--version`. Call it from a `before` hook.
+ */
+export function requireCommands(ctx: Mocha.Context, ...commands: string[]): void {
+  const missing = commands.filter((command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  const reason = `${missing.join(' and ')} not found on PATH`;
+  if (inCI) throw new Error(`${reason}, and CI expects it (apt-get install redis-server)`);
+  console.log(`      (pending: ${reason})`);
+  ctx.skip();
 }
 
 /**

@@ -2,20 +2,33 @@ import type { OpenOptions, Provider, Store } from 'sessionkit';
 import { MemoryStore } from 'sessionkit/providers/memory';
 
 /**
- * SpyStore wraps a MemoryStore, records every call by method name, and can be told to fail a
- * method, so tests can count round trips and inject store faults.
+ * SpyStore wraps a MemoryStore, records every call by method name, and can be told to fail or
+ * hang a method, so tests can count round trips and inject store faults.
  */
 export class SpyStore implements Store {
   readonly calls: string[] = [];
   readonly inner: MemoryStore;
   failing = new Set<string>();
+  /** stalled methods hang, as over a connection that stopped answering, until {@link resume}. */
+  stalled = new Set<string>();
+  #waiting: { go: () => void; fail: (error: Error) => void }[] = [];
 
   constructor(options: OpenOptions) {
     this.inner = new MemoryStore(options);
   }
 
+  /** resume lets every hung call go on and run, or reject with `error` when given. */
+  resume(error?: Error): void {
+    this.stalled.clear();
+    for (const { go, fail } of this.#waiting.splice(0)) {
+      if (error) fail(error);
+      else go();
+    }
+  }
+
   private async call<T>(name: string, run: () => Promise<T>): Promise<T> {
     this.calls.push(name);
+    if (this.stalled.has(name)) await new Promise<void>((go, fail) => this.#waiting.push({ go, fail }));
     if (this.failing.has(name)) throw new Error(`injected ${name} failure`);
     return run();
   }
