@@ -110,11 +110,12 @@ describe('storeTimeout: a store that stops answering fails a request within a bo
 });
 
 describe('storeTimeout: the option', function () {
-  it('defaults to 2 seconds, accepts 0 (no bound) and refuses a negative or non-numeric value, naming it', function () {
+  it('defaults to 2 seconds, accepts 0 (no bound) and the duration strings of the INI, and refuses a negative or unreadable value, naming it', function () {
     expect(resolveOptions({}).storeTimeoutMs).to.equal(2000);
     expect(resolveOptions({ storeTimeout: 0 }).storeTimeoutMs).to.equal(0);
     expect(resolveOptions({ storeTimeout: 0.25 }).storeTimeoutMs).to.equal(250);
-    for (const storeTimeout of [-1, Number.NaN, Number.POSITIVE_INFINITY, '2' as unknown as number]) {
+    expect(resolveOptions({ storeTimeout: '500ms' }).storeTimeoutMs).to.equal(500);
+    for (const storeTimeout of [-1, Number.NaN, Number.POSITIVE_INFINITY, 'soon', true as unknown as number]) {
       expect(() => resolveOptions({ storeTimeout }))
         .to.throw(SessionError, /^session: storeTimeout must be a non-negative number of seconds/)
         .with.property('code', 'ERR_SESSION_CONFIG');
