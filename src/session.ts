@@ -117,6 +117,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   #staleIds: string[];
   #destroyed = false;
   #refreshed = false;
+  /** #rolled is set when a save or refresh moved the expiry since the cookie was last sent, so a persistent cookie goes out again. */
+  #rolled = false;
   #touchAsked = false;
   /** #unstored is set when saving a session that was never stored failed, so it gets no cookie. */
   #unstored = false;
@@ -596,7 +598,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     if (this.#detached || this.#forwarded) return { action: 'none' };
     if (!this.#willExist()) return this.#destroyed && this.#clientHasCookie ? { action: 'clear' } : { action: 'none' };
     const maxAgeMs = this.#cookieMaxAgeMs();
-    const rolling = maxAgeMs > 0 && (this.#ops.length > 0 || this.#refreshDue());
+    const rolling = maxAgeMs > 0 && (this.#ops.length > 0 || this.#rolled || this.#refreshDue());
     if (this.#id !== this.#clientId || this.#resign || rolling) return { action: 'set', id: this.#id, maxAgeMs };
     return { action: 'none' };
   }
@@ -606,6 +608,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#clientId = this.#id;
     this.#clientHasCookie = this.#willExist();
     this.#resign = false;
+    this.#rolled = false;
   }
 
   /** #willExist tells whether the session is stored, or will be at the end of this request. */
@@ -676,6 +679,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     // Destroyed by another request meanwhile: its destroy wins.
     if (saved.dropped) return;
     if (saved.forwarded) this.#forwarded = true;
+    this.#rolled = true;
     this.#id = saved.id;
     this.#record = saved.record;
     this.#state = saved.state;
@@ -724,6 +728,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   /** #refresh moves the idle expiry of an unchanged session forward, at most once per touchInterval. */
   async #refresh(): Promise<void> {
     this.#refreshed = true;
+    this.#rolled = true;
     const refreshed = await refresh(this.#core, this.#id, this.#record!, this.#state, (state, now) => this.#expiresAt(state, now));
     if (refreshed !== undefined) {
       this.#record = refreshed.record;
