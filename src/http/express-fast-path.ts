@@ -40,12 +40,19 @@ const requestAccessors = {
       return requestSessions.get(this);
     },
     set(this: IncomingMessage, session: AnySession) {
-      requestSessions.set(this, session);
+      // A request another session middleware serves (express-session) gets a property of its own, which it may delete.
+      if (requestSessions.has(this)) requestSessions.set(this, session);
+      else Object.defineProperty(this, 'session', { value: session, writable: true, configurable: true, enumerable: true });
     },
   },
   sessionID: {
     get(this: IncomingMessage) {
       return requestSessions.get(this)?.id;
+    },
+    // The prototype is Express's, shared by every app in the process: another session middleware
+    // (express-session assigns req.sessionID) must still be able to set it on its own requests.
+    set(this: IncomingMessage, id: unknown) {
+      Object.defineProperty(this, 'sessionID', { value: id, writable: true, configurable: true, enumerable: true });
     },
   },
 };
