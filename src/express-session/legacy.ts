@@ -4,6 +4,7 @@ import { readCookie, serializeCookie, unsign, type Mac } from '../cookie.ts';
 import { SessionError, storeError } from '../errors.ts';
 import { addExtraCookie } from '../http/extra-cookies.ts';
 import type { Manager } from '../manager.ts';
+import { forwardOf } from '../save.ts';
 import type { Session } from '../session.ts';
 import type { LegacyMove, ResolvedLegacy } from './legacy-options.ts';
 import { newSession } from './new-session.ts';
@@ -86,7 +87,8 @@ async function joinOrMove(manager: Manager, legacy: ResolvedLegacy, req: Incomin
     const newId = await known.newId.catch(() => undefined);
     return newId === undefined ? undefined : loadMoved(manager, req, newId);
   }
-  const forwarded = await forwardedTo(manager, oldId);
+  // Moved lately by another process, where the store keeps an index.
+  const forwarded = await forwardOf(manager, forwardKey(oldId));
   if (forwarded !== undefined) return loadMoved(manager, req, forwarded);
   for (const [id, move] of legacy.moves) if (move.until <= now) legacy.moves.delete(id);
   const moving = move(manager, legacy, req, oldId);
@@ -158,17 +160,6 @@ async function fileForward(manager: Manager, oldId: string, newId: string, now: 
     await manager.store.indexAdd?.(forwardKey(oldId), newId, now + LEGACY_GRACE_MS);
   } catch (error) {
     manager.report(storeError(manager.providerName, 'indexAdd', error));
-  }
-}
-
-/** forwardedTo returns the id another process moved `oldId` to lately, where the store keeps an index. */
-async function forwardedTo(manager: Manager, oldId: string): Promise<string | undefined> {
-  const { store, providerName } = manager;
-  if (!store.indexList) return undefined;
-  try {
-    return (await store.indexList(forwardKey(oldId)))[0];
-  } catch (error) {
-    throw storeError(providerName, 'indexList', error);
   }
 }
 

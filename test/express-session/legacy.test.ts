@@ -4,14 +4,11 @@ import connectPgSimple from 'connect-pg-simple';
 import express, { type RequestHandler } from 'express';
 import expressSession from 'express-session';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { createClient } from 'redis';
 import { createManager, isSessionError, type Manager, type ManagerOptions } from 'sessionkit';
 import session, { LEGACY_GRACE_MS, type ExpressSessionStore, type SessionMiddleware } from 'sessionkit/express-session';
 import 'sessionkit/providers/postgres';
 import 'sessionkit/providers/redis';
-import { requireServer } from '../support/servers.ts';
-import { cookieAttribute, Jar, SECRET, serve, type Running } from './support.ts';
+import { cookieAttribute, Jar, SECRET, serve, usePostgres, useRedis, type Running } from './support.ts';
 
 /**
  * Switching an app from express-session to sessionkit without logging anyone out: the old app is
@@ -207,17 +204,7 @@ function describeSwitch(backend: () => Backend): void {
 
 describe('switching from express-session keeps users logged in', function () {
   describe('connect-redis (127.0.0.1:6379)', function () {
-    const client = createClient({ url: 'redis://127.0.0.1:6379' });
-    const prefix = `sessionkit_test:legacy:${randomBytes(4).toString('hex')}:`;
-    before(async function () {
-      await requireServer(this, 'redis', '127.0.0.1', 6379);
-      await client.connect();
-    });
-    after(async function () {
-      if (!client.isOpen) return;
-      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
-      await client.close();
-    });
+    const { client, prefix } = useRedis('legacy');
     describeSwitch(() => ({
       name: 'connect-redis',
       store: () => new RedisStore({ client, prefix }),
@@ -228,20 +215,12 @@ describe('switching from express-session keeps users logged in', function () {
 
   describe('connect-pg-simple (127.0.0.1:5432)', function () {
     const PgStore = connectPgSimple(expressSession);
-    const tableName = `sessionkit_test_legacy_${randomBytes(4).toString('hex')}`;
-    const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 });
-    before(async function () {
-      await requireServer(this, 'PostgreSQL', '127.0.0.1', 5432);
-    });
-    after(async function () {
-      for (const table of [tableName, `${tableName}_sk`, `${tableName}_sk_index`]) await pool.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
-      await pool.end();
-    });
+    const { pool, table } = usePostgres('legacy');
     describeSwitch(() => ({
       name: 'connect-pg-simple',
-      store: () => new PgStore({ pool, tableName, createTableIfMissing: true, pruneSessionInterval: false }),
-      raw: async (sid) => (await pool.query(`SELECT sess FROM "${tableName}" WHERE sid = $1`, [sid])).rows[0]?.sess ?? null,
-      provider: { provider: 'postgres', providerConfig: `postgres://postgres@127.0.0.1:5432/test?table=${tableName}_sk` },
+      store: () => new PgStore({ pool, tableName: table, createTableIfMissing: true, pruneSessionInterval: false }),
+      raw: async (sid) => (await pool.query(`SELECT sess FROM "${table}" WHERE sid = $1`, [sid])).rows[0]?.sess ?? null,
+      provider: { provider: 'postgres', providerConfig: `postgres://postgres@127.0.0.1:5432/test?table=${table}_sk` },
     }));
   });
 });

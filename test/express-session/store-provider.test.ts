@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { RedisStore } from 'connect-redis';
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
 import { createManager, isSessionError, type Store } from 'sessionkit';
 import { storeProvider, type ExpressSessionStore, type StoredSession } from 'sessionkit/express-session';
-import { requireServer } from '../support/servers.ts';
+import { useRedis } from './support.ts';
 
 /**
  * How the adapter keeps sessionkit's records in an express-session store: the wrapper such
@@ -151,17 +150,7 @@ describe('express-session stores through storeProvider', function () {
   });
 
   describe('connect-redis (127.0.0.1:6379)', function () {
-    const client = createClient({ url: 'redis://127.0.0.1:6379' });
-    const prefix = `sessionkit_test:cr-ttl:${randomBytes(4).toString('hex')}:`;
-    before(async function () {
-      await requireServer(this, 'redis', '127.0.0.1', 6379);
-      await client.connect();
-    });
-    after(async function () {
-      if (!client.isOpen) return;
-      for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await client.del(keys);
-      await client.close();
-    });
+    const { client, prefix } = useRedis('cr-ttl');
 
     it('the key expires with the session: its ttl is the lifetime', async function () {
       const store = await open(new RedisStore({ client, prefix }));

@@ -1,12 +1,9 @@
 import { RedisStore } from 'connect-redis';
 import connectPgSimple from 'connect-pg-simple';
 import memorystore from 'memorystore';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { createClient } from 'redis';
 import session, { storeProvider, type ExpressSessionStore } from 'sessionkit/express-session';
 import { describeManager, describeStore } from 'sessionkit/testing';
-import { requireServer } from '../support/servers.ts';
+import { usePostgres, useRedis } from './support.ts';
 
 /**
  * sessionkit's conformance kit over express-session stores, through `storeProvider`: the store
@@ -31,31 +28,13 @@ describe('express-session stores as providers', function () {
   });
 
   describe('connect-redis 9 (127.0.0.1:6379)', function () {
-    const client = createClient({ url: 'redis://127.0.0.1:6379' });
-    const prefix = `sessionkit_test:connect-redis:${randomBytes(4).toString('hex')}:`;
-    before(async function () {
-      await requireServer(this, 'redis', '127.0.0.1', 6379);
-      await client.connect();
-    });
-    after(async function () {
-      if (!client.isOpen) return;
-      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
-      await client.close();
-    });
+    const { client, prefix } = useRedis('connect-redis');
     describeExpressStore('connect-redis', () => new RedisStore({ client, prefix }));
   });
 
   describe('connect-pg-simple (127.0.0.1:5432)', function () {
     const PgStore = connectPgSimple(session);
-    const tableName = `sessionkit_test_cps_${randomBytes(4).toString('hex')}`;
-    const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 });
-    before(async function () {
-      await requireServer(this, 'PostgreSQL', '127.0.0.1', 5432);
-    });
-    after(async function () {
-      await pool.query(`DROP TABLE IF EXISTS "${tableName}"`).catch(() => undefined);
-      await pool.end();
-    });
-    describeExpressStore('connect-pg-simple', () => new PgStore({ pool, tableName, createTableIfMissing: true, pruneSessionInterval: false }));
+    const { pool, table } = usePostgres('cps');
+    describeExpressStore('connect-pg-simple', () => new PgStore({ pool, tableName: table, createTableIfMissing: true, pruneSessionInterval: false }));
   });
 });

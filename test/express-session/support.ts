@@ -1,8 +1,11 @@
+import type express from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
+import pg from 'pg';
+import { createClient, type RedisClientType } from 'redis';
 import { closeServer } from 'sessionkit/testing';
+import { requireServer } from '../support/servers.ts';
 
 /** SECRET is a signing secret both express-session and sessionkit accept. */
 export const SECRET = randomBytes(32).toString('hex');
@@ -92,4 +95,41 @@ export function lifetimeOf(line: string): number | undefined {
   if (maxAge !== undefined) return Number(maxAge);
   const expires = cookieAttribute(line, 'expires');
   return expires === undefined ? undefined : (Date.parse(expires) - Date.now()) / 1000;
+}
+
+/**
+ * useRedis gives the current suite a node-redis client (the client connect-redis takes) and a key
+ * prefix of its own, gated on the server being up, and removes that prefix's keys afterwards.
+ */
+export function useRedis(label: string): { client: RedisClientType; prefix: string } {
+  const client: RedisClientType = createClient({ url: 'redis://127.0.0.1:6379' });
+  const prefix = `sessionkit_test:${label}:${randomBytes(4).toString('hex')}:`;
+  before(async function () {
+    await requireServer(this, 'redis', '127.0.0.1', 6379);
+    await client.connect();
+  });
+  after(async function () {
+    if (!client.isOpen) return;
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
+    await client.close();
+  });
+  return { client, prefix };
+}
+
+/**
+ * usePostgres gives the current suite a pool on the test database, gated on the server being up,
+ * and drops the tables whose names start with the returned `table` (its own) afterwards.
+ */
+export function usePostgres(label: string): { pool: pg.Pool; table: string } {
+  const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 });
+  const table = `sessionkit_test_${label}_${randomBytes(4).toString('hex')}`;
+  before(async function () {
+    await requireServer(this, 'PostgreSQL', '127.0.0.1', 5432);
+  });
+  after(async function () {
+    const { rows } = await pool.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE tablename LIKE $1', [`${table}%`]).catch(() => ({ rows: [] }));
+    for (const { tablename } of rows) await pool.query(`DROP TABLE IF EXISTS "${tablename}"`).catch(() => undefined);
+    await pool.end();
+  });
+  return { pool, table };
 }
