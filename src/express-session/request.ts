@@ -21,8 +21,8 @@ import { newSession } from './new-session.ts';
  *   means: with `unset: 'destroy'` the session is destroyed; with `'keep'` this request's
  *   changes are not saved.
  *
- * The two methods are put on each session object itself; its property view finds them before the
- * Session's own.
+ * The two methods come from a prototype between each session object and Session's own, where its
+ * property view finds them first; as properties of the object they would show among its data keys.
  */
 
 /** RequestSessions is the state of one request shared by every session object it had. */
@@ -61,8 +61,7 @@ export function takeOverSession(req: IncomingMessage, res: ServerResponse, manag
 function adopt(state: RequestSessions, session: AnySession): void {
   const raw = session[SELF];
   requests.set(raw, state);
-  Object.defineProperty(raw, 'regenerate', { value: regenerate, configurable: true, writable: true });
-  Object.defineProperty(raw, 'destroy', { value: destroy, configurable: true, writable: true });
+  Object.setPrototypeOf(raw, dropInPrototype);
 }
 
 /** assign sets `req.session`, or unsets it with undefined; under `unset: 'destroy'` as a property of the request itself. */
@@ -91,7 +90,7 @@ async function replace(state: RequestSessions, keep: readonly string[]): Promise
   const fresh = newSession(manager, req, manager.newId(req), undefined, stale);
   for (const key of keep) if (old.has(key)) fresh.set(key, old.get(key));
   if (old.lifetime !== undefined) fresh.cookie.maxAge = old.lifetime * 1000;
-  Object.defineProperty(old[SELF], 'save', { value: savedNowhere, configurable: true, writable: true });
+  Object.setPrototypeOf(old[SELF], leftBehindPrototype);
   state.session = fresh;
   adopt(state, fresh);
   assign(state, fresh);
@@ -124,6 +123,14 @@ function destroy(this: Session, callback?: Callback): Promise<void> | void {
   assign(state, undefined);
   return settle(coreDestroy.call(state.session[SELF]), callback);
 }
+
+const method = (value: unknown): PropertyDescriptor => ({ value, writable: true, configurable: true });
+
+/** dropInPrototype is the prototype of the drop-in's session objects: Session's, with express-session's regenerate and destroy. */
+const dropInPrototype: object = Object.create(Session.prototype, { regenerate: method(regenerate), destroy: method(destroy) });
+
+/** leftBehindPrototype is the prototype of a session object regenerate replaced: it reads as before and saves nothing. */
+const leftBehindPrototype: object = Object.create(dropInPrototype, { save: method(savedNowhere) });
 
 /** settleEnd runs as the response ends, before the save: it acts on a `req.session` the app set to null or deleted. */
 async function settleEnd(state: RequestSessions): Promise<void> {

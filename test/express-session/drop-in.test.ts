@@ -150,6 +150,19 @@ describe('sessionkit/express-session at work', function () {
     expect(await client.json('/show')).to.deep.equal({ info: [], leveled: '' });
   });
 
+  it('keys named like session methods are plain data, and listing the session\'s properties does not fail', async function () {
+    const client = await start({ secret: SECRET }, (app) =>
+      app.post('/', (req, res) => {
+        for (const key of ['destroy', 'regenerate', 'save', 'cart']) req.session.set(key, key);
+        res.json({ keys: req.session.keys().sort(), properties: Object.keys(req.session), json: JSON.parse(JSON.stringify(req.session)) });
+      }),
+    );
+    const reply = await client.json('/', 'POST');
+    expect(reply.keys).to.deep.equal(['cart', 'destroy', 'regenerate', 'save']);
+    expect(reply.properties).to.include('cart');
+    expect(reply.json).to.include({ cart: 'cart' });
+  });
+
   it('two requests of one session writing different properties at once both keep their write', async function () {
     // express-session saves the whole session object, so the request that saves last drops the other's property.
     let arrived = 0;
