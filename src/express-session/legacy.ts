@@ -125,7 +125,8 @@ async function move(manager: Manager, legacy: ResolvedLegacy, req: IncomingMessa
       try {
         session.set(key, value);
       } catch (error) {
-        manager.report(new SessionError('ERR_SESSION_INVALID_VALUE', `session: legacy key ${JSON.stringify(key)} was not moved: ${(error as Error).message}`, { cause: error }));
+        const why = (error as Error).message.replace(/^session: /, '');
+        manager.report(new SessionError('ERR_SESSION_INVALID_VALUE', `session: legacy key ${JSON.stringify(key)} was not moved (${why})`, { cause: error }));
       }
     }
     const lifetime = cookie?.originalMaxAge;
