@@ -4,7 +4,7 @@ import expressSession from 'express-session';
 import memorystore from 'memorystore';
 import { createRequire } from 'node:module';
 import { isSessionError, type Flash, type FlashView } from 'sessionkit';
-import session, { type SessionMiddleware, type SessionOptions } from 'sessionkit/express-session';
+import session, { type ExpressSessionStore, type SessionMiddleware, type SessionOptions } from 'sessionkit/express-session';
 import { Jar, SECRET, serve, type Running } from './support.ts';
 
 /**
@@ -196,21 +196,51 @@ describe('sessionkit/express-session at work', function () {
     expect(reported[0]!.message).to.contain('MemoryStore has no compare-and-set');
   });
 
-  it('legacy: true reads old cookies with the drop-in\'s own store, secret and cookie name', async function () {
-    const MemoryStore = memorystore(expressSession);
-    const store = new MemoryStore({});
+  describe('legacy, with an old session written by express-session into memorystore', function () {
     const me: RequestHandler = (req, res) => res.json({ user: (req.session as unknown as { user?: string }).user ?? null });
-    const old = await serve(
-      express()
-        .use(expressSession({ secret: SECRET, store, resave: false, saveUninitialized: false }))
-        .post('/login', (req, res) => ((req.session as unknown as { user: string }).user = 'dan', res.json({})))
-        .get('/me', me),
-    );
-    const browser = new Jar(old.base);
-    await browser.json('/login', 'POST');
-    await old.close();
-    const client = await start({ secret: SECRET, store, legacy: true, onError: () => undefined }, (app) => app.get('/me', me));
-    client.cookies.set('connect.sid', browser.cookies.get('connect.sid')!);
-    expect(await client.json('/me')).to.deep.equal({ user: 'dan' });
+    let store: ExpressSessionStore;
+    let oldCookie: string;
+    let oldId: string;
+
+    beforeEach(async function () {
+      const MemoryStore = memorystore(expressSession);
+      store = new MemoryStore({});
+      const old = await serve(
+        express()
+          .use(expressSession({ secret: SECRET, store: store as unknown as expressSession.Store, resave: false, saveUninitialized: false }))
+          .post('/login', (req, res) => ((req.session as unknown as { user: string }).user = 'dan', res.json({ id: req.sessionID }))),
+      );
+      const browser = new Jar(old.base);
+      oldId = (await browser.json('/login', 'POST')).id as string;
+      oldCookie = browser.cookies.get('connect.sid')!;
+      await old.close();
+    });
+
+    /** overwrite replaces the old record with `stored`, as JSON, the way the store keeps it. */
+    const overwrite = (stored: string) => new Promise<void>((resolve, reject) => store.set(oldId, JSON.parse(stored), (error) => (error ? reject(error) : resolve())));
+
+    it('legacy: true reads old cookies with the drop-in\'s own store, secret and cookie name', async function () {
+      const client = await start({ secret: SECRET, store, legacy: true, onError: () => undefined }, (app) => app.get('/me', me));
+      client.cookies.set('connect.sid', oldCookie);
+      expect(await client.json('/me')).to.deep.equal({ user: 'dan' });
+    });
+
+    it('old data sessionkit cannot hold is left out and reported, and pollutes nothing', async function () {
+      await overwrite('{"cookie":{"originalMaxAge":null},"user":"dan","__proto__":{"polluted":true}}');
+      const reported: Error[] = [];
+      const client = await start({ secret: SECRET, store, legacy: true, onError: (error) => reported.push(error) }, (app) => app.get('/me', me));
+      client.cookies.set('connect.sid', oldCookie);
+      expect(await client.json('/me')).to.deep.equal({ user: 'dan' });
+      expect(({} as { polluted?: boolean }).polluted).to.equal(undefined);
+      expect(reported.map((error) => error.message)).to.include('session: legacy key "__proto__" was not moved ("__proto__" cannot be used as a session key)');
+    });
+
+    it('an old session past its cookie.expires is removed, not moved', async function () {
+      await overwrite(`{"cookie":{"expires":"${new Date(Date.now() - 1000).toISOString()}"},"user":"dan"}`);
+      const client = await start({ secret: SECRET, store, legacy: true, onError: () => undefined }, (app) => app.get('/me', me));
+      client.cookies.set('connect.sid', oldCookie);
+      expect(await client.json('/me')).to.deep.equal({ user: null });
+      expect(await new Promise((resolve) => store.get(oldId, (_error, session) => resolve(session)))).to.equal(undefined);
+    });
   });
 });
