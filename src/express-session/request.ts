@@ -132,12 +132,14 @@ const dropInPrototype: object = Object.create(Session.prototype, { regenerate: m
 /** leftBehindPrototype is the prototype of a session object regenerate replaced: it reads as before and saves nothing. */
 const leftBehindPrototype: object = Object.create(dropInPrototype, { save: method(savedNowhere) });
 
-/** settleEnd runs as the response ends, before the save: it acts on a `req.session` the app set to null or deleted. */
-async function settleEnd(state: RequestSessions): Promise<void> {
-  if (state.destroyed) return;
+/**
+ * settleEnd runs as the response ends, before the save: it acts on a `req.session` the app set to
+ * null or deleted, and returns undefined, sparing the request a promise, when there is none.
+ */
+function settleEnd(state: RequestSessions): Promise<void> | undefined {
+  if (state.destroyed) return undefined;
   const current = (state.req as { session?: unknown }).session;
-  if (current !== null && current !== undefined) return;
+  if (current !== null && current !== undefined) return undefined;
   const raw = state.session[SELF];
-  if (state.unsetDestroys) await coreDestroy.call(raw);
-  else await raw.reload();
+  return state.unsetDestroys ? coreDestroy.call(raw) : raw.reload();
 }

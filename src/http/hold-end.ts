@@ -21,8 +21,11 @@ export interface Hook {
   ending: boolean;
   /** own: the hooks are properties of the response itself, not of a framework's shared prototype. */
   own: boolean;
-  /** beforeSave runs when the response ends, before the save: an adapter may settle there which session that is. */
-  beforeSave?: () => Promise<void>;
+  /**
+   * beforeSave runs when the response ends, before the save: an adapter may settle there which
+   * session that is, returning a promise when it has something to wait for.
+   */
+  beforeSave?: () => Promise<void> | undefined;
 }
 
 /** hooks holds the hooked responses; a response hooked once keeps its first session. */
@@ -74,7 +77,8 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   hook.ending = true;
   const writer = res.headersSent ? undefined : nodeWriter(res);
   const save = () => (writer ? finishSession(hook.session, hook.manager, writer) : hook.session.release());
-  (hook.beforeSave ? hook.beforeSave().then(save) : save()).then(
+  const settling = hook.beforeSave?.();
+  (settling ? settling.then(save) : save()).then(
     () => {
       hook.saveError = undefined;
       end.apply(res, args as Parameters<End>);
