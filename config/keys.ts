@@ -9,7 +9,7 @@ import { closest } from '../src/suggest.ts';
  */
 
 /** FileOption names the {@link ManagerOptions} fields a config file can set (functions cannot). */
-export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'onRejectedId' | 'idGenerator' | 'now'>;
+export type FileOption = Exclude<keyof ManagerOptions, 'onError' | 'onDestroy' | 'onRejectedId' | 'idGenerator' | 'legacy' | 'now'>;
 
 /** KeyValue is a parsed value as {@link ManagerOptions} holds it (seconds as numbers). */
 export type KeyValue = string | number | boolean | string[];

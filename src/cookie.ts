@@ -30,6 +30,12 @@ export function readCookie(header: string | string[] | undefined, name: string):
   return undefined;
 }
 
+/** TOKEN matches a cookie or header name: RFC 6265 token characters. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** ATTRIBUTE matches a cookie attribute value (a path) that cannot break the Set-Cookie header. */
+export const ATTRIBUTE = /^[\x21-\x3a\x3c-\x7e]+$/;
+
 /** CookieAttributes are the attributes written with the session cookie. */
 export interface CookieAttributes {
   path: string;
@@ -55,9 +61,10 @@ export function serializeCookie(name: string, value: string | undefined, attrs: 
   return out;
 }
 
-function mac(value: string, secret: string): string {
-  return createHmac('sha256', secret).update(value).digest('base64url');
-}
+/** Mac computes the signature of a value under a secret, as text. */
+export type Mac = (value: string, secret: string) => string;
+
+const mac: Mac = (value, secret) => createHmac('sha256', secret).update(value).digest('base64url');
 
 /** sign appends `.` and the HMAC-SHA256 of `value` under `secret`, base64url-encoded (43 chars). */
 export function sign(value: string, secret: string): string {
@@ -68,14 +75,15 @@ export function sign(value: string, secret: string): string {
  * unsign checks a signed value against every secret of the rotation list with a timing-safe
  * comparison. It returns the value and whether a secret other than the first one matched (so
  * the cookie should be signed again), or undefined for a bad, truncated or missing signature.
+ * `signature` is how the signature was made [sessionkit's own, as {@link sign} makes it].
  */
-export function unsign(signed: string, secrets: readonly string[]): { value: string; stale: boolean } | undefined {
+export function unsign(signed: string, secrets: readonly string[], signature: Mac = mac): { value: string; stale: boolean } | undefined {
   const dot = signed.lastIndexOf('.');
   if (dot <= 0) return undefined;
   const value = signed.slice(0, dot);
   const given = Buffer.from(signed.slice(dot + 1));
   for (let i = 0; i < secrets.length; i++) {
-    const expected = Buffer.from(mac(value, secrets[i]!));
+    const expected = Buffer.from(signature(value, secrets[i]!));
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { value, stale: i > 0 };
   }
   return undefined;

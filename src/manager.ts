@@ -10,6 +10,7 @@ import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
 import { withStoreTimeout } from './store-timeout.ts';
 import { destroyUserSessions, listUserSessions } from './user-index.ts';
+import { adoptLegacy } from './express-session/legacy.ts';
 import { expressSession, type ConnectMiddleware } from './http/express.ts';
 import { startSession } from './http/node.ts';
 
@@ -67,11 +68,7 @@ export class Manager implements SessionCore {
 
   /** report passes a non-fatal problem to `onError`, which must never throw into a request. */
   report(error: Error): void {
-    try {
-      this.options.onError(error);
-    } catch {
-      // onError is the last resort; a failing reporter must not fail the request.
-    }
+    reportTo(this.options.onError, error);
   }
 
   /**
@@ -109,7 +106,8 @@ export class Manager implements SessionCore {
         }
       }
     }
-    return this.#fresh(req, client.presented, now, staleIds, false);
+    const fresh = this.#fresh(req, client.presented, now, staleIds, false);
+    return this.options.legacy === undefined ? fresh : adoptLegacy(this, req, fresh);
   }
 
   /** #fresh makes a new, empty session under a new id; a detached one never touches the store. */
@@ -273,6 +271,15 @@ export class Manager implements SessionCore {
   }
 }
 
+/** reportTo hands `error` to an `onError` hook; a hook that throws is ignored, as it must never fail a request. */
+function reportTo(onError: (error: Error) => void, error: Error): void {
+  try {
+    onError(error);
+  } catch {
+    // onError is the last resort; a failing reporter must not fail the request.
+  }
+}
+
 /**
  * createManager opens the provider's store and starts the gc ticker (unref'd, so it never keeps
  * the process alive). `provider` is a registered name — import `sessionkit/providers/<name>`
@@ -284,7 +291,7 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   const name = typeof resolved.provider === 'string' ? resolved.provider : 'custom';
   let store: Store;
   try {
-    store = await provider.open(resolved.providerConfig, { maxLifetime: resolved.maxLifetimeMs, now: resolved.now });
+    store = await provider.open(resolved.providerConfig, { maxLifetime: resolved.maxLifetimeMs, now: resolved.now, report: (error) => reportTo(resolved.onError, error) });
   } catch (error) {
     throw storeError(name, 'open', error);
   }

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { ATTRIBUTE, TOKEN } from './cookie.ts';
 import { SessionError } from './errors.ts';
 import { foreignOption, normalizeOptionName } from './foreign-options.ts';
+import { resolveLegacy, type LegacyOptions, type ResolvedLegacy } from './express-session/legacy-options.ts';
 import { checkIdLength } from './id.ts';
 import type { Provider } from './provider.ts';
 import { readDurationMs } from './read-value.ts';
@@ -117,6 +119,13 @@ export interface ManagerOptions {
    * `idLength` lowercase hex characters (at least 128 bits), or the request fails.
    */
   idGenerator?: (req?: IncomingMessage) => string;
+  /**
+   * legacy moves the sessions of an express-session deployment over as their users come back
+   * [unset]: a request with the old signed cookie and no session here gets the old session's data
+   * under a new id, once; the old record is removed and the old cookie cleared. See
+   * docs/express-session.md.
+   */
+  legacy?: LegacyOptions;
   /** now returns epoch ms [Date.now]; tests pass a fake clock. */
   now?: () => number;
 }
@@ -156,6 +165,7 @@ export const OPTION_NAMES = {
   saveUninitialized: [],
   flashProperty: [],
   idGenerator: ['SessionIDGenerator', 'genid'],
+  legacy: [],
   now: [],
 } as const satisfies Record<keyof ManagerOptions, readonly string[]>;
 
@@ -188,6 +198,7 @@ export interface ResolvedOptions {
   saveUninitialized: boolean;
   flashProperty: string | false;
   idGenerator: ((req?: IncomingMessage) => string) | undefined;
+  legacy: ResolvedLegacy | undefined;
   /** cookie holds the cookie attributes every session shares. */
   cookie: { path: string; domain: string | undefined; secure: boolean; httpOnly: boolean; sameSite: SameSite };
   now: () => number;
@@ -269,9 +280,6 @@ export function suggestOption(name: string): string | undefined {
   return lineage ?? closest(name, options, normalizeOptionName);
 }
 
-// RFC 6265 token characters for the cookie name; paths and domains must not break the header.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const ATTRIBUTE = /^[\x21-\x3a\x3c-\x7e]+$/;
 
 /**
  * resolveOptions validates `options`, applies {@link DEFAULTS} and converts seconds to ms. Bad
@@ -351,6 +359,7 @@ export function resolveOptions(options: ManagerOptions): ResolvedOptions {
     saveUninitialized: options.saveUninitialized ?? DEFAULTS.saveUninitialized,
     flashProperty,
     idGenerator: options.idGenerator,
+    legacy: resolveLegacy(options.legacy),
     cookie: { path: cookiePath, domain, secure, httpOnly, sameSite },
     now: options.now ?? Date.now,
   };

@@ -10,6 +10,8 @@ export interface OpenOptions {
   maxLifetime: number;
   /** now returns the current epoch milliseconds; defaults to `Date.now`. Tests pass a fake clock. */
   now?: () => number;
+  /** report sends a notice about the opened store (say, a missing capability) to the manager's `onError`. */
+  report?: (error: Error) => void;
 }
 
 /**

@@ -23,6 +23,7 @@ const EXPECTED: Record<string, string[]> = {
   'sessionkit/express': ['expressSession'],
   'sessionkit/koa': ['koaSession'],
   'sessionkit/fastify': ['fastifySession'],
+  'sessionkit/express-session': ['default', 'session', 'storeProvider', 'Store'],
   'sessionkit/templates': ['renderFlash'],
 };
 const PROVIDERS = ['memory', 'file', 'redis', 'memcache', 'postgres', 'mysql', 'mongodb', 'couchbase', 'lmdb'];

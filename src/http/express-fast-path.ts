@@ -40,7 +40,9 @@ const requestAccessors = {
       return requestSessions.get(this);
     },
     set(this: IncomingMessage, session: AnySession) {
-      requestSessions.set(this, session);
+      // A request another session middleware serves (express-session) gets a property of its own, which it may delete.
+      if (requestSessions.has(this)) requestSessions.set(this, session);
+      else Object.defineProperty(this, 'session', { value: session, writable: true, configurable: true, enumerable: true });
     },
   },
   sessionID: {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
 import { CARRIED, type Session } from '../session.ts';
+import { takeExtraCookies } from './extra-cookies.ts';
 
 /** AnySession is a Session of any declared shape; the header logic does not read its values. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,15 +35,16 @@ export type SessionHeaders = [name: string, value: string][];
  *   is kept. `current` reads the headers already set, to keep theirs and not repeat `Vary`.
  */
 export function sessionHeaders(session: AnySession, manager: Manager, current: (name: string) => HeaderValue | undefined = () => undefined): SessionHeaders {
-  const headers: SessionHeaders = [];
   const decision = session.cookieDecision();
+  // Extra cookies (an old session cookie to clear) go first, so the session cookie wins where the names meet.
+  const headers: SessionHeaders = takeExtraCookies(session, decision.action === 'set').map((value) => ['set-cookie', value]);
   if (decision.action !== 'none') {
     session.markDelivered();
     const id = decision.action === 'set' ? decision.id : undefined;
     headers.push(['set-cookie', manager.cookieFor(id, decision.action === 'set' ? decision.maxAgeMs : undefined)]);
     const { idHeader } = manager.options;
     if (idHeader !== undefined && id !== undefined) headers.push([idHeader, id]);
-  } else if (!session[CARRIED]) {
+  } else if (!session[CARRIED] && headers.length === 0) {
     return headers;
   }
   const { cacheControl } = manager.options;

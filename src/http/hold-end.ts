@@ -21,6 +21,11 @@ export interface Hook {
   ending: boolean;
   /** own: the hooks are properties of the response itself, not of a framework's shared prototype. */
   own: boolean;
+  /**
+   * beforeSave runs when the response ends, before the save: an adapter may settle there which
+   * session that is, returning a promise when it has something to wait for.
+   */
+  beforeSave?: () => Promise<void> | undefined;
 }
 
 /** hooks holds the hooked responses; a response hooked once keeps its first session. */
@@ -71,7 +76,9 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   if (hook.ending) return res;
   hook.ending = true;
   const writer = res.headersSent ? undefined : nodeWriter(res);
-  (writer ? finishSession(hook.session, hook.manager, writer) : hook.session.release()).then(
+  const save = () => (writer ? finishSession(hook.session, hook.manager, writer) : hook.session.release());
+  const settling = hook.beforeSave?.();
+  (settling ? settling.then(save) : save()).then(
     () => {
       hook.saveError = undefined;
       end.apply(res, args as Parameters<End>);
