@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createManager } from '../../index.ts';
 import { CookieClient } from '../http-client.ts';
 import { fakeRequest, idOf, type ManagerHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /**
  * raceTests registers the tests of concurrent requests of one session: none may lose an update
@@ -15,7 +16,7 @@ export function raceTests(harness: ManagerHarness): void {
   it('two concurrent regenerates of one session: no error, exactly one new id holds the data, the old id is dead', async function () {
     // Checklist row 23. Without Store.regenerate the fallback (get + set + destroy) cannot promise it.
     const { manager, base, clientWith } = harness;
-    if (!manager.store.regenerate) this.skip();
+    skipWithout(this, manager.store.regenerate, 'regenerate');
     const client = new CookieClient(base);
     await client.request('/set?user=twice');
     const oldCookie = client.cookie;
@@ -122,7 +123,7 @@ export function raceTests(harness: ManagerHarness): void {
 
   it('a destroy racing with writes leaves the session destroyed', async function () {
     const { base, clientWith } = harness;
-    if (!harness.manager.store.compareAndSet) this.skip();
+    skipWithout(this, harness.manager.store.compareAndSet, 'compareAndSet');
     const client = new CookieClient(base);
     await client.request('/set?user=eve');
     const cookie = client.cookie;
@@ -134,7 +135,7 @@ export function raceTests(harness: ManagerHarness): void {
 
   it('a regenerate racing with writes loses none of them, and the racing requests never see the new id', async function () {
     const { manager, base } = harness;
-    if (!manager.store.indexList) this.skip();
+    skipWithout(this, manager.store.indexList, 'indexList');
     const client = new CookieClient(base);
     await client.request('/set?start=1');
     const oldCookie = client.cookie;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { SessionError } from '../../errors.ts';
 import { CookieClient } from '../http-client.ts';
 import type { ManagerHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /**
  * userSessionTests registers the `user sessions` suite: listUserSessions and destroyUserSessions
@@ -11,7 +12,7 @@ import type { ManagerHarness } from './harness.ts';
 export function userSessionTests(harness: ManagerHarness): void {
   describe('user sessions', function () {
     before(function () {
-      if (!harness.manager.store.indexList) this.skip();
+      skipWithout(this, harness.manager.store.indexList, 'indexList');
     });
     /** login stores a session for a new client, then logs it in as `user` (regenerate, then bindUser). */
     const login = async (user: string) => {

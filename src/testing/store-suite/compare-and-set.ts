@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { StoreHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /**
  * compareAndSetTests registers the `compareAndSet` suite, skipped when the store has none: it
@@ -13,7 +14,7 @@ export function compareAndSetTests(harness: StoreHarness): void {
 
   describe('compareAndSet', function () {
     before(function () {
-      if (!harness.store.compareAndSet) this.skip();
+      skipWithout(this, harness.store.compareAndSet, 'compareAndSet');
     });
 
     it('compareAndSet with expected undefined creates a missing record', async function () {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { StoreHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /**
  * indexTests registers the `index` suite, skipped unless the store has indexAdd, indexRemove and
@@ -18,7 +19,7 @@ export function indexTests(harness: StoreHarness): void {
   describe('index', function () {
     before(function () {
       const { store } = harness;
-      if (!store.indexAdd || !store.indexRemove || !store.indexList) this.skip();
+      skipWithout(this, store.indexAdd && store.indexRemove && store.indexList, 'index (indexAdd, indexRemove, indexList)');
     });
 
     it('indexList returns the ids filed under a key, and nothing for an unknown key', async function () {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { isSessionError } from '../../errors.ts';
 import type { StoreHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /**
  * regenerateTests registers the `regenerate` suite, skipped when the store has none: the record
@@ -12,7 +13,7 @@ export function regenerateTests(harness: StoreHarness): void {
 
   describe('regenerate', function () {
     before(function () {
-      if (!harness.store.regenerate) this.skip();
+      skipWithout(this, harness.store.regenerate, 'regenerate');
     });
 
     it('regenerate moves the record to the new id and removes the old one', async function () {

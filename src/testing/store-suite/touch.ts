@@ -1,4 +1,5 @@
 import type { StoreHarness } from './harness.ts';
+import { skipWithout } from '../skip.ts';
 
 /** touchTests registers the `touch` suite, skipped when the store has none: touch moves a live record's expiry, keeps its data and never creates. */
 export function touchTests(harness: StoreHarness): void {
@@ -6,7 +7,7 @@ export function touchTests(harness: StoreHarness): void {
 
   describe('touch', function () {
     before(function () {
-      if (!harness.store.touch) this.skip();
+      skipWithout(this, harness.store.touch, 'touch');
     });
 
     it('touch extends the expiry and keeps the data', async function () {
