@@ -598,6 +598,44 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#touchAsked = true;
   }
 
+  /** resetMaxAge is {@link Session.touch} by express-session's name. */
+  resetMaxAge(): void {
+    this.touch();
+  }
+
+  /**
+   * options sets this session's cookie lifetime, as @fastify/session's `options({ maxAge })` does
+   * (ms; `expires` a Date). The other cookie attributes are the manager's, for every session, and
+   * are refused here.
+   */
+  options(options: { maxAge?: number | null; expires?: Date | null | false }): void {
+    for (const name of Object.keys(options)) {
+      if (name !== 'maxAge' && name !== 'expires') {
+        throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: cookie option ${name} is set for every session by the manager's options, not per session`);
+      }
+    }
+    if ('maxAge' in options) this.cookie.maxAge = options.maxAge;
+    if ('expires' in options) this.cookie.expires = options.expires;
+  }
+
+  /** isModified tells whether this request changed the session so far (@fastify/session's name), counting changes made in place. */
+  isModified(): boolean {
+    if (this.#ops.length > 0) return true;
+    const data = this.#state.data;
+    for (const [key, before] of this.#handedOut ?? []) if (Object.hasOwn(data, key) && snapshot(data[key]) !== before) return true;
+    return false;
+  }
+
+  /** isSaved tells whether the session is stored and holds no unsaved change (@fastify/session's name). */
+  isSaved(): boolean {
+    return this.#record !== undefined && !this.isModified();
+  }
+
+  /** toJSON returns a copy of the data, as `JSON.stringify(session)` writes it (koa-session's toJSON). */
+  toJSON(): Record<string, unknown> {
+    return JSON.parse(JSON.stringify(this.#state.data)) as Record<string, unknown>;
+  }
+
   /**
    * cookieDecision tells what the response must carry: a cookie with the current id when the
    * client does not have it yet (or it must be re-signed or rolled), a clearing cookie after a

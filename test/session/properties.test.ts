@@ -171,4 +171,27 @@ describe('session data as plain properties', function () {
     expect(failure).to.be.instanceOf(SessionError);
     expect((failure as Error).message).to.match(/value at cart\.items\[0\] is a Map/);
   });
+
+  it('isModified and isSaved follow writes and in-place changes; toJSON copies the data; resetMaxAge and options({ maxAge }) act on the lifetime', async function () {
+    const id = await s.created({ cart: { items: [] } });
+    const session = await s.load(id);
+    expect([session.isModified(), session.isSaved()]).to.deep.equal([false, true]);
+    (session.cart as { items: number[] }).items.push(1);
+    expect([session.isModified(), session.isSaved()]).to.deep.equal([true, false]);
+    await session.save();
+    expect([session.isModified(), session.isSaved()]).to.deep.equal([false, true]);
+    const copy = session.toJSON();
+    expect(copy).to.deep.equal({ cart: { items: [1] } });
+    (copy.cart as { items: number[] }).items.push(2);
+    expect(session.cart).to.deep.equal({ items: [1] });
+    session.options({ maxAge: 60_000 });
+    expect(session.lifetime).to.equal(60);
+    expect(() => session.options({ secure: true } as never)).to.throw(SessionError, /cookie option secure is set for every session/);
+    s.store.calls.length = 0;
+    session.cookie.maxAge = null;
+    await session.save();
+    session.resetMaxAge();
+    await session.release();
+    expect(s.store.calls.filter((c) => c === 'compareAndSet')).to.have.length(2, 'the lifetime change, then the forced refresh');
+  });
 });
