@@ -1,5 +1,19 @@
 export { SessionError, isSessionError, storeError, idTaken, type SessionErrorCode } from './errors.ts';
-export type { OpenOptions, Provider, Store } from './provider.ts';
+export { missingIndexMethods } from './provider.ts';
+export type {
+  AtomicStore,
+  BaseStore,
+  ClearingStore,
+  ClosingStore,
+  CollectingStore,
+  CountingStore,
+  IndexedStore,
+  MovingStore,
+  OpenOptions,
+  Provider,
+  Store,
+  TouchingStore,
+} from './provider.ts';
 export { register, providers } from './registry.ts';
 export { generateId, isValidId, assertValidId, MIN_ID_LENGTH } from './id.ts';
 export { createManager, Manager, ALL_SESSIONS } from './manager.ts';

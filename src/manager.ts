@@ -5,7 +5,7 @@ import { readCookie, serializeCookie, sign, VerifiedCookies } from './cookie.ts'
 import { SessionError, storeError } from './errors.ts';
 import { generateId, isValidId } from './id.ts';
 import { resolveOptions, type ManagerOptions, type RejectedId, type ResolvedOptions } from './options.ts';
-import type { Provider, Store } from './provider.ts';
+import { missingIndexMethods, type Provider, type Store } from './provider.ts';
 import { lookupProvider } from './registry.ts';
 import { Session, type SessionCore } from './session.ts';
 import { withStoreTimeout } from './store-timeout.ts';
@@ -294,6 +294,11 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
     store = await provider.open(resolved.providerConfig, { maxLifetime: resolved.maxLifetimeMs, now: resolved.now, report: (error) => reportTo(resolved.onError, error) });
   } catch (error) {
     throw storeError(name, 'open', error);
+  }
+  const missing = missingIndexMethods(store);
+  if (missing.length > 0) {
+    await store.close?.();
+    throw new SessionError('ERR_SESSION_INVALID_PROVIDER', `session/${name}: a store with an index needs indexAdd, indexRemove and indexList together; this one lacks ${missing.join(', ')}`);
   }
   return new Manager(withStoreTimeout(store, resolved.storeTimeoutMs, name), resolved, name);
 }

@@ -7,6 +7,23 @@ const secret = 'manager-test-secret-0123456789abcdef';
 const oldSecret = 'older-manager-secret-fedcba9876543210';
 
 describe('Manager options and lifecycle', function () {
+  it('createManager refuses a store with some but not all of the three index methods, naming what it lacks, and closes it', async function () {
+    let closed = false;
+    const store: Store = {
+      get: async () => undefined,
+      set: async () => undefined,
+      destroy: async () => undefined,
+      indexAdd: async () => undefined,
+      close: async () => {
+        closed = true;
+      },
+    };
+    const error = await createManager({ provider: { open: async () => store }, gcInterval: 0 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(SessionError).with.property('code', 'ERR_SESSION_INVALID_PROVIDER');
+    expect((error as Error).message).to.equal('session/custom: a store with an index needs indexAdd, indexRemove and indexList together; this one lacks indexRemove, indexList');
+    expect(closed).to.equal(true);
+  });
+
   it('createManager refuses bad options, naming the option and never a secret', async function () {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ cookieName: 'a;b' }, /cookieName/],
