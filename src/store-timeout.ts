@@ -28,6 +28,7 @@ type Method = (...args: unknown[]) => Promise<unknown>;
  */
 export function withStoreTimeout(store: Store, ms: number, provider: string): Store {
   if (ms <= 0) return store;
+  const deadlines = new Deadlines(ms, provider);
   const bounded: Record<string, Method> = {};
   for (const name of PASSED) {
     const method = store[name] as Method | undefined;
@@ -35,26 +36,65 @@ export function withStoreTimeout(store: Store, ms: number, provider: string): St
   }
   for (const name of BOUNDED) {
     const method = store[name] as Method | undefined;
-    if (method) bounded[name] = (...args) => within(method.apply(store, args), ms, provider, name);
+    if (method) bounded[name] = (...args) => deadlines.bound(method.apply(store, args), name);
   }
   return bounded as unknown as Store;
 }
 
-/** within settles like `call`, or rejects with a timeout error once `ms` have passed without an answer. */
-function within<T>(call: Promise<T>, ms: number, provider: string, method: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new SessionError('ERR_SESSION_STORE', `session/${provider}: ${method} timed out after ${ms} ms`));
-    }, ms);
-    call.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+/** Pending is a call still waited on: when it is due, and how to fail it. */
+interface Pending {
+  due: number;
+  method: string;
+  reject: (error: SessionError) => void;
+}
+
+/**
+ * Deadlines fails the calls that outlive their bound. One interval sweeps all pending calls, a
+ * tenth of the bound apart, while any is pending: a timer per call cost about 0.8 µs of each store
+ * call (measured in a tight loop of loads and saves against the memory store: 1.79 → 2.60 µs a
+ * read-only request), a sweep costs a Set insert and delete. A call therefore fails between `ms`
+ * and `ms` plus a tenth of it after it began.
+ */
+class Deadlines {
+  readonly #pending = new Set<Pending>();
+  readonly #ms: number;
+  readonly #provider: string;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, provider: string) {
+    this.#ms = ms;
+    this.#provider = provider;
+  }
+
+  /** bound settles like `call`, or rejects with a timeout error once the bound has passed without an answer. */
+  bound<T>(call: Promise<T>, method: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = { due: performance.now() + this.#ms, method, reject };
+      this.#pending.add(entry);
+      this.#timer ??= setInterval(() => this.#sweep(), Math.max(1, this.#ms / 10)).unref();
+      call.then(
+        (value) => {
+          this.#pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const entry of this.#pending) {
+      if (entry.due > now) continue;
+      this.#pending.delete(entry);
+      entry.reject(new SessionError('ERR_SESSION_STORE', `session/${this.#provider}: ${entry.method} timed out after ${this.#ms} ms`));
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
 }
