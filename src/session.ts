@@ -537,9 +537,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#id = this.#core.newId(this.#request);
     this.#record = undefined;
     this.#state = freshState(this.#core.options.now());
-    this.#ops = [];
-    this.#handedOut = undefined;
-    this.#readFlashes = undefined;
+    this.#dropChanges();
     this.#destroyed = true;
     if (existed) this.#staleIds.push(oldId);
     // Also retries what an earlier destroy of this request failed to remove.
@@ -588,6 +586,11 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     }
     this.#record = record;
     this.#state = this.#rebase(record, options.now());
+    this.#dropChanges();
+  }
+
+  /** #dropChanges forgets what this request changed and read, for a state that replaced the one it changed. */
+  #dropChanges(): void {
     this.#ops = [];
     this.#handedOut = undefined;
     this.#readFlashes = undefined;

@@ -33,6 +33,27 @@ async function sessionkitManager(kind: 'memory' | 'redis') {
   return createManager({ provider: 'redis', providerConfig: `redis://127.0.0.1:${redisPort}/0?prefix=${REDIS_PREFIX}sk:`, gcInterval: 0, secret: SECRET });
 }
 
+/**
+ * propertyRoutes serves the routes the express-session way, session data as plain properties:
+ * the same handlers for express-session and for sessionkit's property-style variants.
+ */
+function propertyRoutes(app: import('express').Express): void {
+  type Data = { uid?: string; count?: number };
+  app.get('/init', (req, res) => {
+    const s = req.session as unknown as Data;
+    s.uid = '12345';
+    s.count = 0;
+    res.send('ok');
+  });
+  app.get('/ro', (req, res) => void res.send(String((req.session as unknown as Data).uid)));
+  app.get('/rw', (req, res) => {
+    const s = req.session as unknown as Data;
+    s.count = (s.count ?? 0) + 1;
+    res.send(String(s.count));
+  });
+  app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
+}
+
 async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory' | 'skp-redis' | 'es-memory' | 'es-redis'): Promise<Handler> {
   const express = (await import('express')).default;
   const app = express();
@@ -60,24 +81,10 @@ async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory'
     return app;
   }
   if (kind === 'skp-memory' || kind === 'skp-redis') {
-    // The same routes written the express-session way: session data as plain properties.
     const { expressSession } = await import('sessionkit/express');
     const manager = await sessionkitManager(kind === 'skp-memory' ? 'memory' : 'redis');
     app.use(expressSession(manager));
-    type Data = { uid?: string; count?: number };
-    app.get('/init', (req, res) => {
-      const s = req.session as unknown as Data;
-      s.uid = '12345';
-      s.count = 0;
-      res.send('ok');
-    });
-    app.get('/ro', (req, res) => void res.send(String((req.session as unknown as Data).uid)));
-    app.get('/rw', (req, res) => {
-      const s = req.session as unknown as Data;
-      s.count = (s.count ?? 0) + 1;
-      res.send(String(s.count));
-    });
-    app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
+    propertyRoutes(app);
     return app;
   }
   const session = (await import('express-session')).default;
@@ -91,20 +98,7 @@ async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory'
     store = new RedisStore({ client, prefix: `${REDIS_PREFIX}es:` });
   }
   app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, ...(store ? { store } : {}) }));
-  type Data = { uid?: string; count?: number };
-  app.get('/init', (req, res) => {
-    const s = req.session as unknown as Data;
-    s.uid = '12345';
-    s.count = 0;
-    res.send('ok');
-  });
-  app.get('/ro', (req, res) => void res.send(String((req.session as unknown as Data).uid)));
-  app.get('/rw', (req, res) => {
-    const s = req.session as unknown as Data;
-    s.count = (s.count ?? 0) + 1;
-    res.send(String(s.count));
-  });
-  app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
+  propertyRoutes(app);
   return app;
 }
 
