@@ -207,7 +207,11 @@ export class FileStore implements Store {
     await this.run('clear', async () => {
       for (const { parts, dir, owns } of (await this.sessionDirs()).dirs) {
         for (const { name } of await list(dir)) {
-          if (owns(name)) await this.locked(parts, name, () => remove(join(dir, name)));
+          if (!owns(name)) continue;
+          await this.locked(parts, name, async (held) => {
+            await remove(join(dir, name));
+            held.record = null;
+          });
         }
       }
       await rm(join(this.root, INDEX_DIR), { recursive: true, force: true, maxRetries: DIR_RETRIES });

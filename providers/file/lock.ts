@@ -45,7 +45,11 @@ export interface StoredRecord {
  * through {@link Held.commit}, which cannot land once the lock was broken.
  */
 export class Held {
-  /** record caches the record under this lock as this holding last read or wrote it: null when missing or expired, undefined when unknown. */
+  /**
+   * record caches the record under this lock as this holding last read or wrote it: null when
+   * missing or expired, undefined when unknown. Every operation that changes the file under the
+   * lock sets it to what it wrote, or to undefined.
+   */
   record: StoredRecord | null | undefined;
   /** lost is set once a commit found the lock broken; nothing more is done under it. */
   lost = false;

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { createManager, type Manager } from 'sessionkit';
 import { fakeRequest } from '../support/requests.ts';
+import { startScript, type ScriptChild } from '../support/script-child.ts';
 
 /**
  * Many requests of one session writing at once, through a real Manager with its default
@@ -68,7 +66,7 @@ describe('file provider: many writers of one session', function () {
   let parent: string;
   let root: string;
   let manager: Manager;
-  let child: ChildProcess | undefined;
+  let child: ScriptChild | undefined;
 
   beforeEach(async function () {
     parent = await mkdtemp(join(tmpdir(), 'sessionkit-contend-'));
@@ -76,10 +74,7 @@ describe('file provider: many writers of one session', function () {
     manager = await createManager({ provider: 'file', providerConfig: root, gcInterval: 0, onError: () => {} });
   });
   afterEach(async function () {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await child?.kill();
     await manager.close();
     await rm(parent, { recursive: true, force: true });
   });
@@ -104,22 +99,10 @@ describe('file provider: many writers of one session', function () {
   it(`${WRITES} concurrent increments of one session from two processes all succeed and count exactly`, async function () {
     const sid = await created();
     const half = WRITES / 2;
-    child = spawn(process.execPath, ['--conditions=sessionkit-source', '--import', 'tsx', '--input-type=module', '-e', childScript(root, sid, half)], {
-      cwd: resolve(import.meta.dirname, '../..'),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, 'exit');
-    while (!output.includes('ready\n')) {
-      assert.equal(child.exitCode, null, 'the child is running');
-      await sleep(10);
-    }
-    child.stdin!.write('go\n');
+    child = await startScript(childScript(root, sid, half));
+    child.child.stdin!.write('go\n');
     const mine = await incrementAll(manager, sid, half);
-    const [code] = await exited;
-    assert.equal(code, 0, output);
-    const theirs = JSON.parse(output.split('\n').find((line) => line.startsWith('{'))!) as Tally;
+    const theirs = await child.result<Tally>();
     assert.deepEqual({ mine, theirs }, { mine: { acknowledged: half, failures: {} }, theirs: { acknowledged: half, failures: {} } });
     assert.equal(await counter(sid), WRITES);
   });

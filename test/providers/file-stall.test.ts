@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fsp, { lstat, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createManager, generateId, type Manager } from 'sessionkit';
 import { FileStore } from 'sessionkit/providers/file';
 import { fakeRequest } from '../support/requests.ts';
+import { startScript, type ScriptChild } from '../support/script-child.ts';
 
 /**
  * Two app processes share one file store, and one of them is frozen (SIGSTOP) while it holds a
@@ -57,7 +56,7 @@ process.exit(0);`;
 const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
 
 /** stopHolding freezes `child` at a moment it holds the lock at `lockPath`, and returns once it is frozen holding it. */
-async function stopHolding(child: ChildProcess, lockPath: string): Promise<void> {
+async function stopHolding(child: ScriptChild['child'], lockPath: string): Promise<void> {
   for (let tries = 0; tries < 2000; tries++) {
     if (await lstat(lockPath).then(() => true, () => false)) {
       child.kill('SIGSTOP');
@@ -74,18 +73,14 @@ describe('file provider: a process frozen while it holds a lock', function () {
   this.timeout(60_000);
   let parent: string;
   let manager: Manager;
-  let child: ChildProcess | undefined;
+  let child: ScriptChild | undefined;
 
   beforeEach(async function () {
     parent = await mkdtemp(join(tmpdir(), 'sessionkit-stall-'));
     manager = await createManager({ provider: 'file', providerConfig: join(parent, 'sessions'), gcInterval: 0, onError: () => {} });
   });
   afterEach(async function () {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGCONT');
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await child?.kill();
     await manager.close();
     await rm(parent, { recursive: true, force: true });
   });
@@ -100,23 +95,13 @@ describe('file provider: a process frozen while it holds a lock', function () {
     const lockPath = join(root, sid[0]!, sid[1]!, `${sid}.lock`);
     const request = fakeRequest(`sid=${sid}`);
 
-    child = spawn(process.execPath, ['--conditions=sessionkit-source', '--import', 'tsx', '--input-type=module', '-e', childScript(root, sid)], {
-      cwd: resolve(import.meta.dirname, '../..'),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, 'exit');
-    while (!output.includes('ready\n')) {
-      assert.equal(child.exitCode, null, 'the child is running');
-      await sleep(10);
-    }
-
+    child = await startScript(childScript(root, sid));
+    const { child: frozen } = child;
     let acknowledged = 0;
     let attempts = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       await sleep(100);
-      await stopHolding(child, lockPath);
+      await stopHolding(frozen, lockPath);
       const old = new Date(Date.now() - 60_000);
       await utimes(lockPath, old, old).catch(() => undefined);
       for (let done = 0; done < PARENT_WRITES; attempts++) {
@@ -130,13 +115,11 @@ describe('file provider: a process frozen while it holds a lock', function () {
           assert.ok(attempts < 20 * PARENT_WRITES * CYCLES, 'the parent gets its writes through once the lock is broken');
         }
       }
-      child.kill('SIGCONT');
+      frozen.kill('SIGCONT');
     }
     await sleep(200);
-    child.stdin!.end('stop\n');
-    const [code] = await exited;
-    assert.equal(code, 0, output);
-    const tally = JSON.parse(output.split('\n').find((line) => line.startsWith('{'))!) as { acknowledged: number; attempts: number };
+    frozen.stdin!.end('stop\n');
+    const tally = await child.result<{ acknowledged: number; attempts: number }>();
 
     const n = (await manager.load(request)).get('n') as number;
     const lost = acknowledged + tally.acknowledged - n;
