@@ -217,7 +217,7 @@ describe('file provider: hostile paths and crashes', function () {
 
   it('a writer killed between its temp write and the rename leaves a whole record, and gc removes what it left behind', async function () {
     // Row 45: a real process, SIGKILLed while it rewrites one session with 2 MiB records, until
-    // one kill lands mid-write and leaves a temp file (most do).
+    // one kill lands mid-write and leaves a temp file (most do), inside the lock it held.
     const store = await provider.open(root, { maxLifetime: HOUR });
     const size = 2 * 1024 * 1024;
     const killed: string[] = [];
@@ -228,11 +228,11 @@ describe('file provider: hostile paths and crashes', function () {
       await killWhileWriting(root, sid, size);
       const record = await store.get(sid);
       assert.ok(record === 'a'.repeat(size) || record === 'b'.repeat(size), `a whole record, got ${record?.length} characters`);
-      leftover = (await readdir(join(root, sid[0]!, sid[1]!))).some((name) => name.endsWith('.tmp'));
+      leftover = (await readdir(join(root, sid[0]!, sid[1]!), { recursive: true })).some((name) => name.endsWith('.tmp'));
     }
     assert.ok(leftover, 'one of the kills left a temp file');
     assert.equal(await store.count!(), killed.length, 'leftover temp and lock files are not sessions');
-    // gc leaves temp and lock files alone until no live writer could own them; age them instead of waiting.
+    // gc leaves temp files and locks alone until no live writer could own them; age them instead of waiting.
     const old = new Date(Date.now() - 120_000);
     for (const sid of killed) {
       const shard = join(root, sid[0]!, sid[1]!);
