@@ -136,9 +136,17 @@ export class RedisStore implements Store {
   /** anyMatch is the SCAN pattern of every key under the prefix, sessions and index alike. */
   private readonly anyMatch: string;
   private readonly guard: StoreGuard;
+  /** lastConnectionError is why the connection is down, while it is: a failing call says it. */
+  private lastConnectionError: Error | undefined;
 
   constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
     this.client = client;
+    client.on('error', (err: Error) => {
+      this.lastConnectionError = err;
+    });
+    client.on('ready', () => {
+      this.lastConnectionError = undefined;
+    });
     this.options = options;
     this.now = openOptions.now ?? Date.now;
     this.guard = new StoreGuard(NAME, { secrets: [options.password, options.sentinelPassword] });
@@ -326,7 +334,14 @@ export class RedisStore implements Store {
 
   /** run is every call's way to the server: it rejects once the store is closed and wraps failures (see StoreGuard). */
   private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
-    return this.guard.run(action, call);
+    this.guard.check(action);
+    try {
+      return await call();
+    } catch (cause) {
+      // ioredis fails a call made while it reconnects with "max retries"; the reason is the connection's.
+      const down = this.lastConnectionError;
+      throw this.guard.fail(action, down === undefined || this.client.status === 'ready' ? cause : new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down }));
+    }
   }
 }
 
@@ -415,6 +430,10 @@ async function connectWithin(client: Client, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -11,19 +11,18 @@ const MAX_CAUSE_DEPTH = 8;
 
 /**
  * failure wraps a backend failure as `ERR_SESSION_STORE` with the message
- * `session/<provider>: <what>: <the cause's message>`, the secrets redacted from it. Without
- * secrets the cause is kept as it is. With them it is replaced by a copy that keeps only what a
- * logger needs and no password can hide in: the name, the message and stack redacted, every own
- * string, number and boolean property (strings redacted), and the cause chain copied the same way.
- * Objects and arrays are dropped: ioredis, for one, keeps the arguments of a failed `AUTH` on its
- * error, and `util.inspect` or a JSON logger would print them. A SessionError passes through
- * unchanged, so codes chosen deeper down survive.
+ * `session/<provider>: <what>: <the cause's message>`, the secrets redacted from it. The cause is
+ * replaced by a copy that keeps only what a logger needs and no password or session id can hide
+ * in: the name, the message and stack redacted, every own string, number and boolean property
+ * (strings redacted), and the cause chain copied the same way. Objects and arrays are dropped:
+ * ioredis, for one, keeps the arguments of a failed command on its error (`['AUTH', 'default',
+ * <password>]`, or a key holding a session id), and `util.inspect` or a JSON logger would print
+ * them. A SessionError passes through unchanged, so codes chosen deeper down survive.
  */
 export function failure(provider: string, what: string, cause: unknown, secrets: Secrets = []): SessionError {
   if (cause instanceof SessionError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
-  const kept = secrets.some(Boolean) ? scrubbed(cause, secrets) : cause;
-  return new SessionError('ERR_SESSION_STORE', redact(`session/${provider}: ${what}: ${detail}`, secrets), { cause: kept });
+  return new SessionError('ERR_SESSION_STORE', redact(`session/${provider}: ${what}: ${detail}`, secrets), { cause: scrubbed(cause, secrets) });
 }
 
 /** closedError is `ERR_SESSION_CLOSED`, `session/<provider>: <action> after close`: what every call of a closed store rejects with. */

@@ -33,6 +33,31 @@ describe('redis standalone (127.0.0.1:6379)', function () {
   describeRedis('redis', (p) => `redis://127.0.0.1:6379/0?prefix=${p}`);
 });
 
+describe('redis errors without a password', function () {
+  before(async function () {
+    await requireServer(this, 'redis', '127.0.0.1', 6379);
+  });
+
+  it('a failing command shows no session id in the message, the cause chain, util.inspect at any depth or JSON', async function () {
+    const prefix = `sessionkit_test:${randomBytes(4).toString('hex')}:`;
+    const store = await provider.open(`redis://127.0.0.1:6379/0?prefix=${prefix}`, { maxLifetime: 3_600_000 });
+    const admin = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sid = generateId();
+    try {
+      await admin.rpush(`${prefix}${sid}`, 'not a string'); // GET of a list fails with WRONGTYPE
+      const err = await store.get(sid).then(() => assert.fail('get of a list resolved'), (e: Error) => e);
+      assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
+      assert.match(err.message, /WRONGTYPE/);
+      const logged = `${err.message}\n${inspect(err, { depth: Infinity })}\n${JSON.stringify(err)}`;
+      assert.ok(!logged.includes(sid), logged);
+    } finally {
+      await admin.del(`${prefix}${sid}`);
+      admin.disconnect();
+      await store.close!();
+    }
+  });
+});
+
 describe('redis cluster (127.0.0.1:7000-7002)', function () {
   before(async function () {
     await requireServer(this, 'redis cluster (.ci/redis-cluster.sh)', '127.0.0.1', 7000);
@@ -659,7 +684,12 @@ describe('redis connection faults', function () {
         await store.set(generateId(), 'before the rotation', later());
         await admin.config('SET', 'requirepass', 'R0tated-pass-word');
         await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-        const runtime = await rejectsWithin(() => store.get(generateId()), 5000);
+        // The first call fails as the connection drops; once the reconnect is refused, calls say why.
+        let runtime = await rejectsWithin(() => store.get(generateId()), 5000);
+        for (let tries = 0; !/WRONGPASS/.test(runtime.message) && tries < 50; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          runtime = await rejectsWithin(() => store.get(generateId()), 5000);
+        }
         const reopened = await rejectsWithin(() => open(config), 5000);
         for (const err of [runtime, reopened]) {
           assert.ok(isSessionError(err, 'ERR_SESSION_STORE'), err.message);
