@@ -73,6 +73,8 @@ export type CookieDecision = { action: 'none' } | { action: 'set'; id: string; m
 export const SELF = Symbol('sessionkit.session');
 /** CARRIED is the adapters' name for {@link Session.[CARRIED]}; a symbol, so no data key is taken. */
 export const CARRIED = Symbol('sessionkit.carried');
+/** RELEASE_IF_NEEDED is the adapters' name for {@link Session.[RELEASE_IF_NEEDED]}. */
+export const RELEASE_IF_NEEDED = Symbol('sessionkit.releaseIfNeeded');
 
 /** snapshot is the JSON of a value handed out to the application, to tell later whether it changed. */
 function snapshot(value: unknown): string | undefined {
@@ -553,6 +555,21 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
     this.#releasing = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * [RELEASE_IF_NEEDED] is {@link Session.release} for the end of a request, which returns
+   * undefined, having done nothing, when there is nothing to save: no change, no expiry refresh
+   * due, no earlier release still running. A read-only request then ends without waiting a turn of
+   * the event loop for a save that does nothing.
+   */
+  [RELEASE_IF_NEEDED](): Promise<void> | undefined {
+    if (this.#releasing === undefined && this.#staleIds.length === 0) {
+      if (this.#detached) return undefined;
+      this.#recordChangesInPlace();
+      if (this.#ops.length === 0 && !this.#refreshDue()) return undefined;
+    }
+    return this.release();
   }
 
   /** save is {@link Session.release} by express-session's name, with an optional error-first callback. */

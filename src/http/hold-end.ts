@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import { appendSetCookie, applyHeaders, finishSession, nodeWriter, sessionHeaders, type AnySession } from './headers.ts';
+import { RELEASE_IF_NEEDED, SELF } from '../session.ts';
+import { appendSetCookie, applyHeaders, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
 
 /**
  * A node response gets its session headers however the handler writes it, and does not end
@@ -21,6 +22,8 @@ export interface Hook {
   ending: boolean;
   /** own: the hooks are properties of the response itself, not of a framework's shared prototype. */
   own: boolean;
+  /** written: the end hook wrote the session headers after the save, so writeHead has none left to add. */
+  written?: boolean;
   /**
    * beforeSave runs when the response ends, before the save: an adapter may settle there which
    * session that is, returning a promise when it has something to wait for.
@@ -60,7 +63,7 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
       }
       args[index] = rest;
     }
-    applyHeaders(res, hook.session, hook.manager);
+    if (!hook.written) applyHeaders(res, hook.session, hook.manager);
   }
   return writeHead.apply(res, args as Parameters<WriteHead>);
 }
@@ -75,24 +78,28 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   if (saveError === undefined) return end.apply(res, args as Parameters<End>);
   if (hook.ending) return res;
   hook.ending = true;
-  const writer = res.headersSent ? undefined : nodeWriter(res);
-  const save = () => (writer ? finishSession(hook.session, hook.manager, writer) : hook.session.release());
-  const settling = hook.beforeSave?.();
-  (settling ? settling.then(save) : save()).then(
-    () => {
-      hook.saveError = undefined;
+  const done = () => {
+    hook.saveError = undefined;
+    if (!res.headersSent) {
+      writeSessionHeaders(hook.session, hook.manager, nodeWriter(res));
+      hook.written = true;
+    }
+    end.apply(res, args as Parameters<End>);
+  };
+  const failed = (error: Error) => {
+    hook.saveError = undefined;
+    if (res.headersSent) {
+      hook.manager.report(error);
       end.apply(res, args as Parameters<End>);
-    },
-    (error: Error) => {
-      hook.saveError = undefined;
-      if (res.headersSent) {
-        hook.manager.report(error);
-        end.apply(res, args as Parameters<End>);
-      } else {
-        saveError(error);
-      }
-    },
-  );
+    } else {
+      saveError(error);
+    }
+  };
+  const settling = hook.beforeSave?.();
+  const saving = settling ? settling.then(() => hook.session[SELF][RELEASE_IF_NEEDED]()) : hook.session[SELF][RELEASE_IF_NEEDED]();
+  // Nothing to save (a read-only request): the response ends now, in this turn.
+  if (saving === undefined) done();
+  else saving.then(done, failed);
   return res;
 }
 
