@@ -1,6 +1,26 @@
 import { SELF } from '../session.ts';
 import type { AnySession } from './headers.ts';
 
+/** SESSION keeps, on a locals object, the session whose flash its `flash` property shows. */
+const SESSION = Symbol('sessionkit.flashSession');
+
+type Locals = { [SESSION]?: AnySession };
+
+/**
+ * FLASH is the one `flash` accessor every locals object gets. Shared functions keep the objects of
+ * all requests on one hidden class; a getter made per request gave each its own.
+ */
+const FLASH: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Locals) {
+    return this[SESSION]![SELF].flash.view();
+  },
+  set(this: Locals, value: unknown) {
+    Object.defineProperty(this, 'flash', { configurable: true, enumerable: true, writable: true, value });
+  },
+};
+
 /**
  * exposeFlash defines `flash` on a template locals object (`res.locals`, `ctx.state`,
  * `reply.locals`) as a getter, so only a request that renders it consumes the waiting flash
@@ -9,12 +29,6 @@ import type { AnySession } from './headers.ts';
  * using connect-flash do with `res.locals.flash = req.flash()`) replaces it with that value.
  */
 export function exposeFlash(locals: object, session: AnySession): void {
-  Object.defineProperty(locals, 'flash', {
-    configurable: true,
-    enumerable: true,
-    get: () => session[SELF].flash.view(),
-    set(value: unknown) {
-      Object.defineProperty(locals, 'flash', { configurable: true, enumerable: true, writable: true, value });
-    },
-  });
+  Object.defineProperty(locals, SESSION, { configurable: true, writable: true, value: session });
+  Object.defineProperty(locals, 'flash', FLASH);
 }

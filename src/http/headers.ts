@@ -79,13 +79,30 @@ export function appendSetCookie(res: ServerResponse, value: HeaderValue): void {
   res.setHeader('set-cookie', [...before, ...(Array.isArray(value) ? value : [String(value)])]);
 }
 
+/** NodeWriter is the {@link HeaderWriter} of a node response. */
+class NodeWriter implements HeaderWriter {
+  readonly #res: ServerResponse;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  get(name: string): HeaderValue | undefined {
+    return this.#res.getHeader(name);
+  }
+
+  set(name: string, value: string): void {
+    this.#res.setHeader(name, value);
+  }
+
+  appendCookie(value: string): void {
+    appendSetCookie(this.#res, value);
+  }
+}
+
 /** nodeWriter is the {@link HeaderWriter} of a node response. */
 export function nodeWriter(res: ServerResponse): HeaderWriter {
-  return {
-    get: (name) => res.getHeader(name),
-    set: (name, value) => res.setHeader(name, value),
-    appendCookie: (value) => appendSetCookie(res, value),
-  };
+  return new NodeWriter(res);
 }
 
 /** applyHeaders writes {@link sessionHeaders} onto a node response that has not sent its headers yet. */
