@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import { settle, type Callback } from './callback.ts';
-import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash, type Values } from './codec.ts';
+import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash } from './codec.ts';
 import { idTaken, isSessionError, SessionError, storeError } from './errors.ts';
 import { Flash } from './flash.ts';
+import { KeyedFlashes, UNKEYED } from './keyed-flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
@@ -63,9 +64,6 @@ export interface SessionInit {
 /** MAX_ID_ATTEMPTS bounds how many fresh ids one regenerate tries when an id is already in use. */
 const MAX_ID_ATTEMPTS = 3;
 
-/** UNKEYED is where the one flash without a key (flamego's `SetFlash(value)`) is kept. */
-const UNKEYED = '';
-
 /** CookieDecision says what the response should carry for this session. */
 export type CookieDecision = { action: 'none' } | { action: 'set'; id: string; maxAgeMs: number } | { action: 'clear' };
 
@@ -111,8 +109,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   #ops: Op[] = [];
   /** #handedOut maps each key whose object the application got hold of to that object's JSON then. */
   #handedOut: Map<string, string | undefined> | undefined;
-  /** #readFlashes keeps the keyed flashes read in this request, which stay readable until it ends. */
-  #readFlashes: Values | undefined;
+  #keyedFlashes: KeyedFlashes | undefined;
   #clientId: string | undefined;
   /** #clientHasCookie tells whether the client holds a session cookie, valid or not, that a destroy must clear. */
   #clientHasCookie: boolean;
@@ -370,11 +367,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   setFlash(key: string, value: unknown): void;
   setFlash(value: unknown): void;
   setFlash(...args: [string, unknown] | [unknown]): void {
-    const [key, value] = args.length === 1 ? [UNKEYED, args[0]] : args;
-    if (key !== UNKEYED) checkKey(key);
-    checkValue(value, key === UNKEYED ? 'flash' : `flash ${key}`);
-    this.#readFlashes && delete this.#readFlashes[key];
-    this.#apply({ kind: 'setFlash', key, value });
+    if (args.length === 1) this.#keyed.set(UNKEYED, args[0]);
+    else this.#keyed.set(args[0], args[1]);
   }
 
   /**
@@ -382,12 +376,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
    * session, so later requests do not see it; it stays readable until this request ends.
    */
   getFlash(key: string = UNKEYED): unknown {
-    if (this.#readFlashes && Object.hasOwn(this.#readFlashes, key)) return this.#readFlashes[key];
-    if (!Object.hasOwn(this.#state.keyedFlashes, key)) return undefined;
-    const value = this.#state.keyedFlashes[key];
-    (this.#readFlashes ??= {})[key] = value;
-    this.#apply({ kind: 'consumeFlash', key });
-    return value;
+    return this.#keyed.get(key);
   }
 
   /** getFlashString is {@link Session.getFlash} as a string (see {@link Session.getString}), `fallback` when absent (iris's GetFlashStringDefault). */
@@ -397,35 +386,37 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
 
   /** getFlashes returns every keyed flash by key and removes them all, as {@link Session.getFlash} does each. */
   getFlashes(): Record<string, unknown> {
-    const all: Record<string, unknown> = {};
-    const keys = new Set([...Object.keys(this.#readFlashes ?? {}), ...Object.keys(this.#state.keyedFlashes)]);
-    for (const key of keys) if (key !== UNKEYED) all[key] = this.getFlash(key);
-    return all;
+    return this.#keyed.getAll();
   }
 
   /** peekFlash returns the flash value under `key` (or the unkeyed flash) without removing it. */
   peekFlash(key: string = UNKEYED): unknown {
-    if (this.#readFlashes && Object.hasOwn(this.#readFlashes, key)) return this.#readFlashes[key];
-    return valueOf(this.#state.keyedFlashes, key);
+    return this.#keyed.peek(key);
   }
 
   /** hasFlash tells whether a flash value is waiting under `key`, or, without a key, whether any keyed or unkeyed flash is. */
   hasFlash(key?: string): boolean {
-    if (key === undefined) return Object.keys(this.#state.keyedFlashes).length > 0 || Object.keys(this.#readFlashes ?? {}).length > 0;
-    return Object.hasOwn(this.#state.keyedFlashes, key) || (this.#readFlashes !== undefined && Object.hasOwn(this.#readFlashes, key));
+    return this.#keyed.has(key);
   }
 
   /** deleteFlash removes the flash value under `key` (or the unkeyed flash) unread. */
   deleteFlash(key: string = UNKEYED): void {
-    if (this.#readFlashes) delete this.#readFlashes[key];
-    if (Object.hasOwn(this.#state.keyedFlashes, key)) this.#apply({ kind: 'consumeFlash', key });
+    this.#keyed.delete(key);
   }
 
   /** clearFlashes removes every flash, keyed and leveled, unread. */
   clearFlashes(): void {
-    this.#readFlashes = undefined;
-    for (const key of Object.keys(this.#state.keyedFlashes)) this.#apply({ kind: 'consumeFlash', key });
+    this.#keyed.clear();
     if (this.#state.flashes.length > 0) this.#apply({ kind: 'consumeFlashes', ids: new Set(this.#state.flashes.map((m) => m.id)) });
+  }
+
+  /** #keyed holds the keyed flashes, made on first use, and again once a destroy or reload replaced the state. */
+  get #keyed(): KeyedFlashes {
+    return (this.#keyedFlashes ??= new KeyedFlashes({
+      waiting: () => this.#state.keyedFlashes,
+      store: (key, value) => this.#apply({ kind: 'setFlash', key, value }),
+      consume: (key) => this.#apply({ kind: 'consumeFlash', key }),
+    }));
   }
 
   /**
@@ -610,7 +601,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   #dropChanges(): void {
     this.#ops = [];
     this.#handedOut = undefined;
-    this.#readFlashes = undefined;
+    this.#keyedFlashes = undefined;
   }
 
   /** touch asks for the session's expiry (and a persistent cookie) to be renewed when the request ends, even if nothing changed. */
