@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import { CARRIED, type Session } from '../session.ts';
+import { CARRIED, RELEASE_IF_NEEDED, SELF, type Session } from '../session.ts';
 import { takeExtraCookies } from './extra-cookies.ts';
 
 /** AnySession is a Session of any declared shape; the header logic does not read its values. */
@@ -64,12 +64,19 @@ export function writeSessionHeaders(session: AnySession, manager: Manager, write
 
 /**
  * finishSession is the rule every adapter keeps at the end of a request: save first, then write
- * the headers. A save may change the id (a taken new id, a regenerate followed) or fail, and a
- * failed save must not hand out a cookie for a session that was never stored.
+ * the headers (through `writer`; none when the headers already went out). A save may change the id
+ * (a taken new id, a regenerate followed) or fail, and a failed save must not hand out a cookie
+ * for a session that was never stored. When there is nothing to save it writes the headers at
+ * once and returns undefined, so a read-only request waits for no promise.
  */
-export async function finishSession(session: AnySession, manager: Manager, writer: HeaderWriter): Promise<void> {
-  await session.release();
-  writeSessionHeaders(session, manager, writer);
+export function finishSession(session: AnySession, manager: Manager, writer: HeaderWriter | undefined): Promise<void> | undefined {
+  const write = () => {
+    if (writer !== undefined) writeSessionHeaders(session, manager, writer);
+  };
+  const saving = session[SELF][RELEASE_IF_NEEDED]();
+  if (saving !== undefined) return saving.then(write);
+  write();
+  return undefined;
 }
 
 /** appendSetCookie adds `value` to the Set-Cookie header already on `res`, keeping what is there. */

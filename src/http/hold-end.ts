@@ -1,7 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import { RELEASE_IF_NEEDED, SELF } from '../session.ts';
-import { appendSetCookie, applyHeaders, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
+import { appendSetCookie, applyHeaders, finishSession, nodeWriter, sessionHeaders, type AnySession } from './headers.ts';
 
 /**
  * A node response gets its session headers however the handler writes it, and does not end
@@ -80,10 +79,7 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   hook.ending = true;
   const done = () => {
     hook.saveError = undefined;
-    if (!res.headersSent) {
-      writeSessionHeaders(hook.session, hook.manager, nodeWriter(res));
-      hook.written = true;
-    }
+    hook.written = true;
     end.apply(res, args as Parameters<End>);
   };
   const failed = (error: Error) => {
@@ -95,8 +91,9 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
       saveError(error);
     }
   };
+  const finish = () => finishSession(hook.session, hook.manager, res.headersSent ? undefined : nodeWriter(res));
   const settling = hook.beforeSave?.();
-  const saving = settling ? settling.then(() => hook.session[SELF][RELEASE_IF_NEEDED]()) : hook.session[SELF][RELEASE_IF_NEEDED]();
+  const saving = settling ? settling.then(finish) : finish();
   // Nothing to save (a read-only request): the response ends now, in this turn.
   if (saving === undefined) done();
   else saving.then(done, failed);
