@@ -3,7 +3,7 @@ import { SessionError } from '../errors.ts';
 import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
-import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
+import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
 
 export type { SessionData, TypedSession };
 
@@ -24,13 +24,25 @@ export interface FastifySessionOptions {
 // error raised while saving is sent through onSend again, and that pass must not retry the save.
 const unsaved = new WeakMap<FastifyRequest, AnySession>();
 
-/** replyWriter is the header writer of a Fastify reply; Fastify adds each Set-Cookie given to it. */
-function replyWriter(reply: FastifyReply): HeaderWriter {
-  return {
-    get: (name) => reply.getHeader(name),
-    set: (name, value) => void reply.header(name, value),
-    appendCookie: (value) => void reply.header('set-cookie', value),
-  };
+/** ReplyWriter is the header writer of a Fastify reply; Fastify adds each Set-Cookie given to it. */
+class ReplyWriter implements HeaderWriter {
+  readonly #reply: FastifyReply;
+
+  constructor(reply: FastifyReply) {
+    this.#reply = reply;
+  }
+
+  get(name: string): HeaderValue | undefined {
+    return this.#reply.getHeader(name);
+  }
+
+  set(name: string, value: string): void {
+    this.#reply.header(name, value);
+  }
+
+  appendCookie(value: string): void {
+    this.#reply.header('set-cookie', value);
+  }
 }
 
 async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
@@ -43,22 +55,27 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
   // the decorator; @fastify/view skips its own when it is already there.
   if (!fastify.hasReplyDecorator('locals')) fastify.decorateReply('locals', null);
 
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const session = await manager.load(request.raw);
-    unsaved.set(request, session);
-    // The session is typed by the application's SessionData, which this module cannot see.
-    request.session = session as unknown as TypedSession;
-    const withLocals = reply as FastifyReply & { locals: object | null };
-    withLocals.locals ??= {};
-    exposeFlash(withLocals.locals, session);
+  // Callback hooks rather than async ones: a read-only request then finishes its session without
+  // waiting a turn for a promise that has nothing to wait for.
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    manager.load(request.raw).then((session) => {
+      unsaved.set(request, session);
+      // The session is typed by the application's SessionData, which this module cannot see.
+      request.session = session as unknown as TypedSession;
+      const withLocals = reply as FastifyReply & { locals: object | null };
+      withLocals.locals ??= {};
+      exposeFlash(withLocals.locals, session);
+      done();
+    }, done);
   });
 
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
     const session = unsaved.get(request);
-    if (!session) return payload;
+    if (!session) return done(null, payload);
     unsaved.delete(request);
-    await finishSession(session, manager, replyWriter(reply));
-    return payload;
+    const saving = finishSession(session, manager, new ReplyWriter(reply));
+    if (saving === undefined) return done(null, payload);
+    saving.then(() => done(null, payload), done);
   });
 }
 
