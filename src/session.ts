@@ -132,6 +132,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   readonly #request: IncomingMessage | undefined;
   /** #releasing is the latest release, which the next release, destroy and regenerate wait for. */
   #releasing: Promise<void> | undefined;
+  /** #releasesRunning counts the releases not finished yet. */
+  #releasesRunning = 0;
 
   constructor(core: SessionCore, init: SessionInit) {
     this.#core = core;
@@ -544,18 +546,22 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
    */
   release(): Promise<void> {
     const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
-    this.#releasing = next.catch(() => undefined);
+    this.#releasesRunning++;
+    this.#releasing = next.then(
+      () => void this.#releasesRunning--,
+      () => void this.#releasesRunning--,
+    );
     return next;
   }
 
   /**
    * [RELEASE_IF_NEEDED] is {@link Session.release} for the end of a request, which returns
    * undefined, having done nothing, when there is nothing to save: no change, no expiry refresh
-   * due, no earlier release still running. A read-only request then ends without waiting a turn of
+   * due, no earlier release still running (a handler that saved already leaves nothing to do). A read-only request then ends without waiting a turn of
    * the event loop for a save that does nothing.
    */
   [RELEASE_IF_NEEDED](): Promise<void> | undefined {
-    if (this.#releasing === undefined && this.#staleIds.length === 0) {
+    if (this.#releasesRunning === 0 && this.#staleIds.length === 0) {
       if (this.#detached) return undefined;
       this.#recordChangesInPlace();
       if (this.#ops.length === 0 && !this.#refreshDue()) return undefined;
