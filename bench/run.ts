@@ -131,7 +131,8 @@ async function main(): Promise<void> {
       return { rps: result.rps, cpu };
     };
     for (let round = 0; round < rounds; round++) {
-      for (const scenario of SCENARIOS) {
+      // The scenarios alternate too, so neither ro nor rw always runs on a server fresh from the other.
+      for (const scenario of round % 2 === 0 ? SCENARIOS : [...SCENARIOS].reverse()) {
         for (const [name, first, second] of roundOrder(round)) {
           const a = await run(first, scenario, round);
           const b = await run(second, scenario, round);
