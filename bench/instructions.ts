@@ -1,5 +1,6 @@
 // Instructions a bench server runs per request, counted by valgrind's callgrind: a figure that,
-// unlike req/s or CPU time, hardly moves with what else the machine is doing (about ±3 % here).
+// unlike req/s or CPU time, hardly moves with what else the machine is doing (about ±2–3 % here;
+// run one at a time, as several side by side under valgrind slow timers enough to skew it).
 //   node --import tsx bench/instructions.ts <variant> <ro|rw> [warm-up requests] [measured requests]
 // The server runs the build (npm run build first) under callgrind; the counters are zeroed after
 // the warm-up and dumped after the measured requests. Slow: about 100 s for the defaults.
