@@ -130,7 +130,15 @@ export interface Store
     Partial<ClearingStore>,
     Partial<CollectingStore>,
     Partial<IndexedStore>,
-    Partial<ClosingStore> {}
+    Partial<ClosingStore> {
+  /**
+   * inProcess marks a store that answers from this process's memory and never waits on I/O, so
+   * none of its calls can stall: the Manager's `storeTimeout` leaves them unwrapped, since a bound
+   * that can never fire would still cost every call a promise and two closures (about 3.6 k
+   * instructions a call, `bench/instructions.ts`). The memory provider sets it.
+   */
+  readonly inProcess?: boolean;
+}
 
 /**
  * missingIndexMethods names the index methods a store lacks while having another (the three come

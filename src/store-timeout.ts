@@ -19,7 +19,8 @@ type Method = (...args: unknown[]) => Promise<unknown>;
  * settled by then rejects with `ERR_SESSION_STORE` and the message
  * `session/<provider>: <method> timed out after <ms> ms`. The optional methods present stay
  * exactly those of `store`; the others (count, clear, gc, close) are passed through unbounded.
- * `ms` of 0 returns `store` itself.
+ * `ms` of 0, or a store that marks itself {@link Store.inProcess} (its calls cannot stall),
+ * returns `store` itself.
  *
  * A timeout only stops the waiting: the backend call goes on and may still complete. A timed-out
  * write may therefore have been applied; the request that made it reports failure and never
@@ -27,7 +28,7 @@ type Method = (...args: unknown[]) => Promise<unknown>;
  * A late rejection of the underlying call is absorbed, never an unhandled rejection.
  */
 export function withStoreTimeout(store: Store, ms: number, provider: string): Store {
-  if (ms <= 0) return store;
+  if (ms <= 0 || store.inProcess === true) return store;
   const deadlines = new Deadlines(ms, provider);
   const bounded: Record<string, Method> = {};
   for (const name of PASSED) {

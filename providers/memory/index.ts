@@ -26,6 +26,8 @@ export class MemoryStore implements Store {
   private readonly index: Generations<IndexEntries>;
   private readonly now: () => number;
   private readonly guard = new StoreGuard(NAME);
+  /** inProcess: every call answers from this process's memory, so the Manager's storeTimeout does not wrap it. */
+  readonly inProcess = true;
 
   constructor(options: OpenOptions) {
     this.now = options.now ?? Date.now;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createManager, SessionError, type Manager, type Store } from 'sessionkit';
 import { parseIni } from 'sessionkit/config';
+import { MemoryStore } from 'sessionkit/providers/memory';
 import { resolveOptions } from '../../src/options.ts';
 import { fakeRequest } from '../support/requests.ts';
 import { spyProvider, type SpyStore } from '../support/spy-store.ts';
@@ -132,6 +133,19 @@ describe('storeTimeout: the option', function () {
     const manager = await createManager({ provider, storeTimeout: 0, gcInterval: 0 });
     expect(manager.store).to.equal(provider.store);
     await manager.close();
+  });
+
+  it('a store marked inProcess, as the memory store is, is handed over as it is: its calls cannot stall, so a bound would only cost them', async function () {
+    const memory = await createManager({ provider: 'memory', gcInterval: 0 });
+    expect(memory.store).to.be.instanceOf(MemoryStore);
+    expect(memory.store.inProcess).to.equal(true);
+    const local: Store = { get: async () => undefined, set: async () => {}, destroy: async () => {}, inProcess: true };
+    const unwrapped = await createManager({ provider: { open: async () => local }, gcInterval: 0 });
+    expect(unwrapped.store).to.equal(local);
+    const remote: Store = { ...local, inProcess: false };
+    const wrapped = await createManager({ provider: { open: async () => remote }, gcInterval: 0 });
+    expect(wrapped.store, 'a store that does not say inProcess: true is bounded').to.not.equal(remote);
+    await Promise.all([memory.close(), unwrapped.close(), wrapped.close()]);
   });
 
   it('the bounded store offers exactly the optional methods of the store it wraps, so fallbacks still apply', async function () {
