@@ -134,8 +134,8 @@ export interface Store
   /**
    * inProcess marks a store that answers from this process's memory and never waits on I/O, so
    * none of its calls can stall: the Manager's `storeTimeout` leaves them unwrapped, since a bound
-   * that can never fire would still cost every call a promise and two closures (about 3.6 k
-   * instructions a call, `bench/instructions.ts`). The memory provider sets it.
+   * that can never fire would still cost every call a promise and two closures (2–3.6 k
+   * instructions a call, measured with `bench/instructions.ts`). The memory provider sets it.
    */
   readonly inProcess?: boolean;
 }
