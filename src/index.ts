@@ -1,5 +1,4 @@
 export { SessionError, isSessionError, storeError, idTaken, type SessionErrorCode } from './errors.ts';
-export { missingIndexMethods } from './provider.ts';
 export type {
   AtomicStore,
   BaseStore,

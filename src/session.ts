@@ -557,8 +557,8 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   /**
    * [RELEASE_IF_NEEDED] is {@link Session.release} for the end of a request, which returns
    * undefined, having done nothing, when there is nothing to save: no change, no expiry refresh
-   * due, no earlier release still running (a handler that saved already leaves nothing to do). A read-only request then ends without waiting a turn of
-   * the event loop for a save that does nothing.
+   * due, no earlier release still running (a handler that saved already leaves nothing to do). A
+   * read-only request then ends without waiting a turn of the event loop for a save that does nothing.
    */
   [RELEASE_IF_NEEDED](): Promise<void> | undefined {
     if (this.#releasesRunning === 0 && this.#staleIds.length === 0) {

@@ -332,16 +332,24 @@ export class RedisStore implements Store {
     return reply;
   }
 
-  /** run is every call's way to the server: it rejects once the store is closed and wraps failures (see StoreGuard). */
+  /** run is every call's way to the server: StoreGuard's run, with why the connection is down added to a failure ({@link RedisStore.whyDown}). */
   private async run<T>(action: string, call: () => Promise<T>): Promise<T> {
     this.guard.check(action);
     try {
       return await call();
     } catch (cause) {
-      // ioredis fails a call made while it reconnects with "max retries"; the reason is the connection's.
-      const down = this.lastConnectionError;
-      throw this.guard.fail(action, down === undefined || this.client.status === 'ready' ? cause : new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down }));
+      throw this.guard.fail(action, this.whyDown(cause));
     }
+  }
+
+  /**
+   * whyDown adds to a failed call why the connection is down, while it is: ioredis fails a call
+   * made while it reconnects with "max retries", and the reason is the connection's.
+   */
+  private whyDown(cause: unknown): unknown {
+    const down = this.lastConnectionError;
+    if (down === undefined || this.client.status === 'ready') return cause;
+    return new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down });
   }
 }
 
