@@ -6,7 +6,7 @@ import { loadOptional } from '../shared/load.ts';
 import type { OpenOptions, Provider, Store } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import { formatHostPort } from '../shared/dsn.ts';
-import { failure, idTaken, StoreGuard } from '../shared/errors.ts';
+import { checkExpiresAt, failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
 
 export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
@@ -102,13 +102,6 @@ const INDEX_REST = /^[A-Za-z0-9_-]{43}$/;
 /** escapeGlob escapes the characters SCAN MATCH treats as patterns, so a prefix matches only itself. */
 function escapeGlob(text: string): string {
   return text.replace(/[\\*?[\]]/g, '\\$&');
-}
-
-/** checkExpiresAt refuses an expiry that is not a finite number, before it reaches a command. */
-function checkExpiresAt(expiresAt: number): void {
-  if (!Number.isFinite(expiresAt)) {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${NAME}: expiresAt must be a finite epoch-ms number`);
-  }
 }
 
 /**
@@ -212,7 +205,7 @@ export class RedisStore implements Store {
   async indexAdd(key: string, sid: string, expiresAt: number): Promise<void> {
     const indexKey = this.indexKey(key);
     assertValidId(sid, NAME);
-    checkExpiresAt(expiresAt);
+    checkExpiresAt(NAME, expiresAt);
     await this.run('indexAdd', () => this.write('sessionkitIndexAdd', indexKey, sid, expiresAt, this.now()));
   }
 
@@ -291,7 +284,7 @@ export class RedisStore implements Store {
 
   /** ttl converts an epoch-ms expiry to whole milliseconds from now; <= 0 means already expired. */
   private ttl(expiresAt: number): number {
-    checkExpiresAt(expiresAt);
+    checkExpiresAt(NAME, expiresAt);
     return Math.ceil(expiresAt - this.now());
   }
 

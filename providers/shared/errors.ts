@@ -25,6 +25,13 @@ export function failure(provider: string, what: string, cause: unknown, secrets:
   return new SessionError('ERR_SESSION_STORE', redact(`session/${provider}: ${what}: ${detail}`, secrets), { cause: scrubbed(cause, secrets) });
 }
 
+/** checkExpiresAt refuses an expiry that is not a finite number (`ERR_SESSION_INVALID_VALUE`), before it reaches the backend. */
+export function checkExpiresAt(provider: string, expiresAt: number): void {
+  if (!Number.isFinite(expiresAt)) {
+    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session/${provider}: expiresAt must be a finite epoch-ms number`);
+  }
+}
+
 /** closedError is `ERR_SESSION_CLOSED`, `session/<provider>: <action> after close`: what every call of a closed store rejects with. */
 function closedError(provider: string, action: string): SessionError {
   return new SessionError('ERR_SESSION_CLOSED', `session/${provider}: ${action} after close`);
