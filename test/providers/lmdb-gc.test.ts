@@ -44,11 +44,12 @@ describe('lmdb gc', function () {
     assert.deepEqual((await store.indexList!('user:kept')).sort(), [...liveEntries].sort());
     assert.equal(await store.get(live[123]!), 'live');
     await store.close!();
-    const { sessions, index, expiry } = await layout(path);
+    const { sessions, index, expiry, sessionExpiry, slices } = await layout(path);
     assert.equal(sessions, live.length);
     assert.equal(index.length, liveEntries.length);
-    assert.equal(expiry.length, live.length + liveEntries.length, 'one expiry key per live session and entry, none left over');
-    assert.ok(expiry.every((key) => key[0] === T0 + HOUR));
+    assert.equal(expiry.length, liveEntries.length, 'one expiry key per live entry, none left over');
+    assert.ok([...expiry, ...sessionExpiry].every((key) => key[0] === T0 + HOUR));
+    assert.equal(slices.length, 1, 'the ended slice is gone, the live one stays');
   });
 
   it('a session another process refreshes while gc runs keeps its record, and every other expired one goes', async function () {
@@ -86,9 +87,9 @@ console.log(JSON.stringify(refreshed));`);
     for (const sid of ids) assert.equal(await store.get(sid), kept.has(sid) ? 'new' : undefined, sid);
     assert.equal(await store.count!(), kept.size);
     await store.close!();
-    const { sessions, expiry } = await layout(path);
+    const { sessions, sessionExpiry } = await layout(path);
     assert.equal(sessions, kept.size);
-    assert.deepEqual(expiry.map((key) => key[1]).sort(), [...kept].sort(), 'one expiry key per refreshed session');
+    assert.deepEqual(sessionExpiry.map((key) => key[1]).sort(), [...kept].sort(), 'one expiry key per refreshed session');
   });
 
   it('gc waits for another process\'s write transaction on lmdb\'s write thread, not on the event loop', async function () {
@@ -139,12 +140,13 @@ await root.close();`);
     await store.set(generateId(), 'b', T0 + 1500);
     await store.set(generateId(), 'c', T0 + HOUR);
     await store.close!();
-    // Each reading of this clock is 1000 ms after the one before: count's gc pass reads T0 + 1000
-    // and removes 'a'; count's own transaction reads T0 + 2000, when 'b' has expired too.
+    // Each reading of this clock is 1000 ms after the one before: count's gc pass reads T0 + 1000,
+    // when 'a' has expired but its slice (T0 + 1024) has not ended; count's own transaction reads
+    // T0 + 2000, when 'b' has expired too, in a slice ending at T0 + 2048.
     let reads = 0;
     store = await provider.open(path, { maxLifetime: HOUR, now: () => T0 + 1000 * ++reads });
     assert.equal(await store.count!(), 1);
     await store.close!();
-    assert.equal((await layout(path)).sessions, 2, "'b' is left out of the count but stays stored until a gc");
+    assert.equal((await layout(path)).sessions, 3, "'a' and 'b' are left out of the count but stay stored until their slices end");
   });
 });

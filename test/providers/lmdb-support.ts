@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,19 +28,33 @@ export async function removeTempStore(temp: TempStore, store: Store): Promise<vo
   await rm(temp.dir, { recursive: true, force: true });
 }
 
-/** Layout is what a closed store's file holds: the keys of its `index` and `expiry` databases and its session count. */
+/**
+ * Layout is what a closed store's file holds: the keys of its `index` and `expiry` databases, the
+ * sessions stored in its slices (expired ones not yet dropped included), their expiry keys, and
+ * the ends of the slices listed in `meta`. It checks that each listed slice has its database and
+ * no other slice database exists, and that each stored session has one expiry key.
+ */
 export interface Layout {
   index: unknown[][];
   expiry: unknown[][];
   sessions: number;
+  sessionExpiry: unknown[][];
+  slices: number[];
 }
 
 /** layout opens the file of a closed store directly and reads back its databases. */
 export async function layout(path: string): Promise<Layout> {
-  const root = open({ path, noSubdir: true, cache: false });
+  const root = open({ path, noSubdir: true, cache: false, maxDbs: 1000 });
   try {
     const keys = (name: string) => [...root.openDB({ name }).getKeys()] as unknown[][];
-    return { index: keys('index'), expiry: keys('expiry'), sessions: keys('sessions').length };
+    const slices = (root.openDB({ name: 'meta' }).get('slice-ends') ?? []) as number[];
+    const names = ([...root.getKeys()] as string[]).filter((name) => name.startsWith('slice:'));
+    assert.deepEqual(names.sort(), slices.map((end) => `slice:${end}`).sort(), 'one database per listed slice, none other');
+    const inSlices = names.flatMap((name) => keys(name));
+    const sessionExpiry = inSlices.filter((key) => Array.isArray(key));
+    const sessions = inSlices.length - sessionExpiry.length;
+    assert.equal(sessionExpiry.length, sessions, 'one expiry key per stored session');
+    return { index: keys('index'), expiry: keys('expiry'), sessions, sessionExpiry, slices };
   } finally {
     await root.close();
   }
