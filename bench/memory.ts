@@ -76,8 +76,8 @@ const interleaved = { expiresAt: (i: number, clock: number) => clock + (i % 10 =
 const spread = { expiresAt: (i: number, clock: number) => clock + Math.floor((i / n) * 3_600_000) + 1, advance: 360_000 };
 type Pattern = typeof interleaved;
 
-/** timeGc fills `store` with n sessions, 10% of them expired by a fake clock, and times one gc pass. */
-async function timeGc(store: Store, pattern: Pattern, clock: number, advance: (ms: number) => void, batch: number): Promise<Record<string, number>> {
+/** timeGc fills `store` with n sessions, 10% of them expired by a fake clock, and times one gc pass; `during` runs beside the pass. */
+async function timeGc(store: Store, pattern: Pattern, clock: number, advance: (ms: number) => void, batch: number, during?: (pass: Promise<unknown>) => Promise<Record<string, number>>): Promise<Record<string, number>> {
   const { generateId } = await import('sessionkit');
   const record = '{"bench":true}';
   for (let i = 0; i < n; i += batch) {
@@ -86,12 +86,37 @@ async function timeGc(store: Store, pattern: Pattern, clock: number, advance: (m
     await Promise.all(writes);
   }
   advance(pattern.advance);
+  const alone: Record<string, number> = during ? await during(new Promise((done) => setTimeout(done, 40))) : {};
   collect!();
   const started = performance.now();
-  await store.gc!();
+  const pass = store.gc!();
+  const beside: Promise<Record<string, number>> = during ? during(pass) : Promise.resolve({});
+  await pass;
   const gcMs = performance.now() - started;
-  const left = await store.count!();
-  return { sessions: n, expired: Math.ceil(n / 10), removed: n - left, gcMs };
+  const besideGc = await beside;
+  const written = (alone.writes ?? 0) + (besideGc.writes ?? 0);
+  const left = (await store.count!()) - written;
+  const writes: Record<string, number> = during ? { longestWriteMs: besideGc.longestWriteMs!, longestWriteAloneMs: alone.longestWriteMs!, writesBesideGc: besideGc.writes! } : {};
+  return { sessions: n, expired: Math.ceil(n / 10), removed: n - left, gcMs, ...writes };
+}
+
+/**
+ * writesBeside writes a live session every 2 ms from when `pass` starts until 20 ms after it has
+ * ended, and reports how many it wrote and the longest time one took. Beside a gc pass that is how
+ * long a request's write waits behind gc; beside a plain timer it is the same without gc.
+ */
+async function writesBeside(store: Store, pass: Promise<unknown>, expiresAt: number): Promise<Record<string, number>> {
+  const { generateId } = await import('sessionkit');
+  let ended: number | undefined;
+  void pass.finally(() => (ended = performance.now()));
+  const waits: Promise<number>[] = [];
+  while (ended === undefined || performance.now() - ended < 20) {
+    const started = performance.now();
+    waits.push(store.set(generateId(32), '{"bench":true}', expiresAt).then(() => performance.now() - started));
+    await new Promise((next) => setTimeout(next, 2));
+  }
+  const all = await Promise.all(waits);
+  return { writes: all.length, longestWriteMs: Math.max(...all) };
 }
 
 /** gcPass times one gc pass of the memory provider. */
@@ -102,14 +127,17 @@ async function gcPass(pattern: Pattern): Promise<Record<string, number>> {
   return timeGc(store, pattern, clock, (ms) => (clock += ms), 1);
 }
 
-/** gcLmdb times one gc pass of the lmdb provider; writes go in concurrent batches, which lmdb commits together. */
+/**
+ * gcLmdb times one gc pass of the lmdb provider, with a write of a live session every 2 ms beside
+ * it; the fill's writes go in concurrent batches, which lmdb commits together.
+ */
 async function gcLmdb(): Promise<Record<string, number>> {
   const { provider } = await import('sessionkit/providers/lmdb');
   const dir = await mkdtemp(join(tmpdir(), 'sessionkit-bench-'));
   let clock = 1_700_000_000_000;
   const store = await provider.open(join(dir, 'sessions.lmdb'), { maxLifetime: 3_600_000, now: () => clock });
   try {
-    return await timeGc(store, interleaved, clock, (ms) => (clock += ms), 10_000);
+    return await timeGc(store, interleaved, clock, (ms) => (clock += ms), 10_000, (pass) => writesBeside(store, pass, clock + 3_600_000));
   } finally {
     await store.close?.();
     await rm(dir, { recursive: true, force: true });
