@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { failure } from '../shared/errors.ts';
 import type { EntryKey, ExpiryKey, Lmdb, LmdbDatabase, LmdbRoot } from './lmdb-js.ts';
 import { migrate } from './migrate.ts';
@@ -26,39 +26,60 @@ interface Shared {
 }
 
 /**
- * files holds the files open in this process by path. Every store on one file shares its open:
+ * files holds the files open in this process by canonical path. Every store on one file shares its open:
  * lmdb-js opens a file once per process anyway, sharing LMDB's table of database handles among
  * its opens, while each open queues its own write transactions; a slice database's handle made
  * through one open and used in another's transaction would write outside it.
  */
 const files = new Map<string, Shared>();
 
+/** Acquired is one store's use of a file: the file, and `release` to end that use. */
+export interface Acquired {
+  file: LmdbFile;
+  /** release ends this use; the last one closes the file. */
+  release: () => Promise<void>;
+}
+
 /**
  * acquireFile opens `path` for one more store, or shares this process's open of it; a file
  * created here is readable by its owner only, and one written in the first layout is moved to
- * slices on its first open. Each acquire is matched by one {@link releaseFile}.
+ * slices on its first open.
  */
-export async function acquireFile(path: string, lmdb: Lmdb, now: () => number): Promise<LmdbFile> {
-  let shared = files.get(path);
+export async function acquireFile(path: string, lmdb: Lmdb, now: () => number): Promise<Acquired> {
+  const key = canonical(path);
+  let shared = files.get(key);
   if (shared === undefined) {
     shared = { opening: openFile(path, lmdb, now), stores: 0 };
-    files.set(path, shared);
+    files.set(key, shared);
   }
-  shared.stores++;
+  const mine = shared;
+  mine.stores++;
+  const release = async () => {
+    if (--mine.stores > 0) return;
+    if (files.get(key) === mine) files.delete(key);
+    await (await mine.opening).root.close();
+  };
   try {
-    return await shared.opening;
+    return { file: await mine.opening, release };
   } catch (error) {
-    if (--shared.stores === 0 && files.get(path) === shared) files.delete(path);
+    if (--mine.stores === 0 && files.get(key) === mine) files.delete(key);
     throw error;
   }
 }
 
-/** releaseFile ends one store's use of `path`; the last one closes the file. */
-export async function releaseFile(path: string): Promise<void> {
-  const shared = files.get(path);
-  if (shared === undefined || --shared.stores > 0) return;
-  files.delete(path);
-  await (await shared.opening).root.close();
+/**
+ * canonical names a file however it is reached, symlinks resolved, as lmdb-js tells files apart
+ * (by device and inode): the file's real path, or for a file not yet created its directory's.
+ */
+function canonical(path: string): string {
+  for (const real of [() => realpathSync(path), () => join(realpathSync(dirname(path)), basename(path))]) {
+    try {
+      return real();
+    } catch {
+      // Not there yet: try the next, or keep the path as given.
+    }
+  }
+  return path;
 }
 
 async function openFile(path: string, lmdb: Lmdb, now: () => number): Promise<LmdbFile> {

@@ -3,7 +3,7 @@ import { loadOptional } from '../shared/load.ts';
 import type { Provider } from '../../src/provider.ts';
 import { register } from '../../src/registry.ts';
 import { parseConfig } from './config.ts';
-import { acquireFile, releaseFile } from './file.ts';
+import { acquireFile } from './file.ts';
 import type { Lmdb } from './lmdb-js.ts';
 import { LmdbStore, NAME } from './store.ts';
 
@@ -22,8 +22,8 @@ export const provider: Provider = {
     const lmdb = await loadOptional<Lmdb>(NAME, 'lmdb');
     if (typeof lmdb.IF_EXISTS !== 'number') throw new SessionError('ERR_SESSION_MISSING_DEPENDENCY', 'session/lmdb: the installed lmdb is too old (no IF_EXISTS); update it (npm install lmdb@latest)');
     const now = options.now ?? Date.now;
-    const file = await acquireFile(path, lmdb, now);
-    return new LmdbStore(file, now, lmdb.IF_EXISTS, () => releaseFile(path));
+    const { file, release } = await acquireFile(path, lmdb, now);
+    return new LmdbStore(file, now, lmdb.IF_EXISTS, release);
   },
 };
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { generateId, type Store } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
 import { open } from 'lmdb';
@@ -128,6 +130,23 @@ describe('lmdb slice databases', function () {
       assert.equal(await store.count!(), await other.count!());
       assert.equal(await other.count!(), 9);
       for (const [i, sid] of ids.entries()) assert.equal(await other.get(sid), i > 10 ? `r${i}` : undefined);
+    } finally {
+      await other.close!();
+    }
+  });
+
+  it('a store opened through a symlinked directory shares the open of the same file', async function () {
+    const linked = join(temp.dir, 'linked');
+    await symlink(temp.dir, linked);
+    const other = await provider.open(join(linked, 'slices.lmdb'), { maxLifetime: HOUR, now: () => now });
+    try {
+      for (let round = 0; round < 12; round++) {
+        await (round % 2 ? store : other).set(generateId(), `r${round}`, now + 3 * MINUTE);
+        now += MINUTE;
+        await (round % 2 ? other : store).gc!();
+      }
+      assert.equal(await store.count!(), 2);
+      assert.equal(await other.count!(), 2);
     } finally {
       await other.close!();
     }
