@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { generateId, type Store } from 'sessionkit';
+import { generateId } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
-import { layout, openTempStore, removeTempStore, type TempStore } from './lmdb-support.ts';
+import { eachTempStore, layout } from './lmdb-support.ts';
 
 const run = promisify(execFile);
 const HOUR = 3_600_000;
@@ -28,24 +28,13 @@ console.log(JSON.stringify(ids));`;
 
 describe('lmdb index', function () {
   this.timeout(30_000);
-  let temp: TempStore;
-  let path: string;
-  let now: number;
-  let store: Store;
-  beforeEach(async function () {
-    now = T0;
-    temp = await openTempStore('index.lmdb', () => now);
-    ({ path, store } = temp);
-  });
-  afterEach(async function () {
-    await removeTempStore(temp, store);
-  });
+  const f = eachTempStore('index.lmdb', T0);
 
   it('each entry is one [digest, sid] key with one expiry key, moved when the entry is filed again', async function () {
     const sid = generateId();
-    for (let i = 1; i <= 20; i++) await store.indexAdd!('user:alice', sid, T0 + i * 1000);
-    await store.close!();
-    const { index, expiry } = await layout(path);
+    for (let i = 1; i <= 20; i++) await f.store.indexAdd!('user:alice', sid, T0 + i * 1000);
+    await f.store.close!();
+    const { index, expiry } = await layout(f.path);
     assert.equal(index.length, 1);
     const [digest, filed] = index[0]!;
     assert.match(String(digest), /^[A-Za-z0-9_-]{43}$/, 'the key is stored as its sha256 digest only');
@@ -55,16 +44,16 @@ describe('lmdb index', function () {
 
   it('gc removes expired index entries through the expiry keys and keeps live ones', async function () {
     const live = generateId();
-    await store.indexAdd!('user:bob', live, T0 + HOUR);
-    await Promise.all(Array.from({ length: 1500 }, () => store.indexAdd!('user:bob', generateId(), T0 + 1000)));
+    await f.store.indexAdd!('user:bob', live, T0 + HOUR);
+    await Promise.all(Array.from({ length: 1500 }, () => f.store.indexAdd!('user:bob', generateId(), T0 + 1000)));
     const session = generateId();
-    await store.set(session, 'record', T0 + HOUR);
-    now = T0 + 1000;
-    assert.deepEqual(await store.indexList!('user:bob'), [live], 'expired entries are left out before any gc');
-    await store.gc!();
-    assert.deepEqual(await store.indexList!('user:bob'), [live]);
-    await store.close!();
-    const { index, expiry, sessions } = await layout(path);
+    await f.store.set(session, 'record', T0 + HOUR);
+    f.now = T0 + 1000;
+    assert.deepEqual(await f.store.indexList!('user:bob'), [live], 'expired entries are left out before any gc');
+    await f.store.gc!();
+    assert.deepEqual(await f.store.indexList!('user:bob'), [live]);
+    await f.store.close!();
+    const { index, expiry, sessions } = await layout(f.path);
     assert.equal(index.length, 1);
     assert.equal(expiry.length, 1, 'one expiry key, for the live entry');
     assert.equal(sessions, 1);
@@ -72,71 +61,71 @@ describe('lmdb index', function () {
 
   it('count stays exact with index entries around, and purges the expired ones it passes', async function () {
     const sid = generateId();
-    await store.set(sid, 'record', T0 + HOUR);
-    await store.indexAdd!('user:carol', sid, T0 + 500);
-    await store.indexAdd!('moved:x', generateId(), T0 + HOUR);
-    assert.equal(await store.count!(), 1);
-    now = T0 + 500;
-    assert.equal(await store.count!(), 1);
-    await store.close!();
-    const { index, expiry } = await layout(path);
+    await f.store.set(sid, 'record', T0 + HOUR);
+    await f.store.indexAdd!('user:carol', sid, T0 + 500);
+    await f.store.indexAdd!('moved:x', generateId(), T0 + HOUR);
+    assert.equal(await f.store.count!(), 1);
+    f.now = T0 + 500;
+    assert.equal(await f.store.count!(), 1);
+    await f.store.close!();
+    const { index, expiry } = await layout(f.path);
     assert.equal(index.length, 1, 'the expired entry went with count');
     assert.equal(expiry.length, 1);
   });
 
   it('an entry filed with an expiry already past is removed, not kept', async function () {
     const sid = generateId();
-    await store.indexAdd!('user:dave', sid, T0 + HOUR);
-    await store.indexAdd!('user:dave', sid, T0 - 1);
-    assert.deepEqual(await store.indexList!('user:dave'), []);
-    await store.close!();
-    assert.deepEqual(await layout(path), { index: [], expiry: [], sessions: 0, sessionExpiry: [], slices: [] });
+    await f.store.indexAdd!('user:dave', sid, T0 + HOUR);
+    await f.store.indexAdd!('user:dave', sid, T0 - 1);
+    assert.deepEqual(await f.store.indexList!('user:dave'), []);
+    await f.store.close!();
+    assert.deepEqual(await layout(f.path), { index: [], expiry: [], sessions: 0, sessionExpiry: [], slices: [] });
   });
 
   it('clear removes the index entries and their expiry keys with the sessions', async function () {
-    await store.set(generateId(), 'record', T0 + HOUR);
-    await store.indexAdd!('user:erin', generateId(), T0 + HOUR);
-    await store.clear!();
-    await store.close!();
-    assert.deepEqual(await layout(path), { index: [], expiry: [], sessions: 0, sessionExpiry: [], slices: [] });
+    await f.store.set(generateId(), 'record', T0 + HOUR);
+    await f.store.indexAdd!('user:erin', generateId(), T0 + HOUR);
+    await f.store.clear!();
+    await f.store.close!();
+    assert.deepEqual(await layout(f.path), { index: [], expiry: [], sessions: 0, sessionExpiry: [], slices: [] });
   });
 
   it('keys that are prefixes of each other, hold NULs or differ only in lone surrogates stay apart', async function () {
     const long = `user:${'x'.repeat(70)}`;
     const keys = [long, `${long}\u0000`, `${long}\u0000${generateId()}`, 'a', 'a\u0000', 'user:\ud800', 'user:\udc00', 'user:\ufffd'];
     const filed = new Map(keys.map((key) => [key, generateId()]));
-    for (const [key, sid] of filed) await store.indexAdd!(key, sid, T0 + HOUR);
-    for (const [key, sid] of filed) assert.deepEqual(await store.indexList!(key), [sid], JSON.stringify(key));
+    for (const [key, sid] of filed) await f.store.indexAdd!(key, sid, T0 + HOUR);
+    for (const [key, sid] of filed) assert.deepEqual(await f.store.indexList!(key), [sid], JSON.stringify(key));
   });
 
   it('refuses an empty, overlong or non-string key and an invalid id before writing', async function () {
     const sid = generateId();
     for (const bad of ['', 'k'.repeat(513), 42 as unknown as string]) {
-      await assert.rejects(store.indexAdd!(bad, sid, T0 + HOUR), { code: 'ERR_SESSION_INVALID_VALUE', message: /^session\/lmdb: an index key/ });
-      await assert.rejects(store.indexList!(bad), { code: 'ERR_SESSION_INVALID_VALUE' });
-      await assert.rejects(store.indexRemove!(bad, sid), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(f.store.indexAdd!(bad, sid, T0 + HOUR), { code: 'ERR_SESSION_INVALID_VALUE', message: /^session\/lmdb: an index key/ });
+      await assert.rejects(f.store.indexList!(bad), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(f.store.indexRemove!(bad, sid), { code: 'ERR_SESSION_INVALID_VALUE' });
     }
-    await assert.rejects(store.indexAdd!('user:x', '../x', T0 + HOUR), { code: 'ERR_SESSION_INVALID_ID' });
-    await store.indexAdd!('k'.repeat(512), sid, T0 + HOUR);
-    assert.deepEqual(await store.indexList!('k'.repeat(512)), [sid]);
+    await assert.rejects(f.store.indexAdd!('user:x', '../x', T0 + HOUR), { code: 'ERR_SESSION_INVALID_ID' });
+    await f.store.indexAdd!('k'.repeat(512), sid, T0 + HOUR);
+    assert.deepEqual(await f.store.indexList!('k'.repeat(512)), [sid]);
   });
 
   it('a closed store refuses index calls with ERR_SESSION_CLOSED', async function () {
-    await store.close!();
-    await assert.rejects(store.indexAdd!('user:x', generateId(), T0 + HOUR), { code: 'ERR_SESSION_CLOSED' });
-    await assert.rejects(store.indexList!('user:x'), { code: 'ERR_SESSION_CLOSED' });
+    await f.store.close!();
+    await assert.rejects(f.store.indexAdd!('user:x', generateId(), T0 + HOUR), { code: 'ERR_SESSION_CLOSED' });
+    await assert.rejects(f.store.indexList!('user:x'), { code: 'ERR_SESSION_CLOSED' });
   });
 
   it('entries filed at once by two other processes and this one are all listed', async function () {
-    await store.close!();
-    store = await provider.open(path, { maxLifetime: HOUR });
+    await f.store.close!();
+    f.store = await provider.open(f.path, { maxLifetime: HOUR });
     const key = 'user:everywhere é';
     const mine = Array.from({ length: 50 }, () => generateId());
     const [a, b] = await Promise.all([
-      fileInChild(path, key, 50),
-      fileInChild(path, key, 50),
-      Promise.all(mine.map((id) => store.indexAdd!(key, id, Date.now() + HOUR))),
+      fileInChild(f.path, key, 50),
+      fileInChild(f.path, key, 50),
+      Promise.all(mine.map((id) => f.store.indexAdd!(key, id, Date.now() + HOUR))),
     ]);
-    assert.deepEqual((await store.indexList!(key)).sort(), [...a!, ...b!, ...mine].sort());
+    assert.deepEqual((await f.store.indexList!(key)).sort(), [...a!, ...b!, ...mine].sort());
   });
 });

@@ -5,7 +5,7 @@ import { generateId, type Store } from 'sessionkit';
 import { provider } from 'sessionkit/providers/lmdb';
 import { open } from 'lmdb';
 import { sliceEnd } from '../../providers/lmdb/slices.ts';
-import { layout, openTempStore, removeTempStore, startChild, type TempStore } from './lmdb-support.ts';
+import { eachTempStore, layout, openTempStore, removeTempStore, startChild, type TempStore } from './lmdb-support.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -48,28 +48,17 @@ function widthOf(end: number, expiresAt: number, left: number): number {
 
 describe('lmdb slice databases', function () {
   this.timeout(60_000);
-  let temp: TempStore;
-  let path: string;
-  let now: number;
-  let store: Store;
-  beforeEach(async function () {
-    now = T0;
-    temp = await openTempStore('slices.lmdb', () => now);
-    ({ path, store } = temp);
-  });
-  afterEach(async function () {
-    await removeTempStore(temp, store);
-  });
+  const f = eachTempStore('slices.lmdb', T0);
 
   it('gc drops each slice that has ended, whole, and keeps the slices still in use', async function () {
     const old = Array.from({ length: 3000 }, () => generateId());
-    await Promise.all(old.map((sid) => store.set(sid, 'old', T0 + 1000 + (old.indexOf(sid) % 900))));
+    await Promise.all(old.map((sid) => f.store.set(sid, 'old', T0 + 1000 + (old.indexOf(sid) % 900))));
     const live = generateId();
-    await store.set(live, 'live', T0 + HOUR);
-    now = T0 + 5000;
-    await store.gc!();
-    await store.close!();
-    const { slices, sessions, sessionExpiry } = await layout(path);
+    await f.store.set(live, 'live', T0 + HOUR);
+    f.now = T0 + 5000;
+    await f.store.gc!();
+    await f.store.close!();
+    const { slices, sessions, sessionExpiry } = await layout(f.path);
     assert.deepEqual(slices, [sliceEnd(T0 + HOUR, T0)]);
     assert.equal(sessions, 1);
     assert.deepEqual(sessionExpiry, [[T0 + HOUR, live]]);
@@ -77,57 +66,57 @@ describe('lmdb slice databases', function () {
 
   it('an expired session whose slice has not ended reads as missing and is left out of count until its slice goes', async function () {
     const sid = generateId();
-    await store.set(sid, 'short', T0 + 10_000);
+    await f.store.set(sid, 'short', T0 + 10_000);
     const slice = sliceEnd(T0 + 10_000, T0);
     assert.ok(slice > T0 + 10_000, 'the test needs a slice that ends after the expiry');
-    now = T0 + 10_000;
-    assert.equal(await store.get(sid), undefined);
-    assert.equal(await store.count!(), 0);
-    await store.close!();
-    assert.equal((await layout(path)).sessions, 1, 'stored until its slice ends');
-    store = await provider.open(path, { maxLifetime: HOUR, now: () => now });
-    now = slice;
-    assert.equal(await store.count!(), 0);
-    await store.close!();
-    assert.deepEqual((await layout(path)).slices, [], 'the slice went with the gc pass of count');
+    f.now = T0 + 10_000;
+    assert.equal(await f.store.get(sid), undefined);
+    assert.equal(await f.store.count!(), 0);
+    await f.store.close!();
+    assert.equal((await layout(f.path)).sessions, 1, 'stored until its slice ends');
+    f.store = await provider.open(f.path, { maxLifetime: HOUR, now: () => f.now });
+    f.now = slice;
+    assert.equal(await f.store.count!(), 0);
+    await f.store.close!();
+    assert.deepEqual((await layout(f.path)).slices, [], 'the slice went with the gc pass of count');
   });
 
   it('a store that never runs gc drops ended slices as it creates new ones, so the slices in use stay few', async function () {
     for (let round = 0; round < 60; round++) {
-      await store.set(generateId(), 'r', now + 24 * MINUTE);
-      now += 5 * MINUTE;
+      await f.store.set(generateId(), 'r', f.now + 24 * MINUTE);
+      f.now += 5 * MINUTE;
     }
-    await store.close!();
-    const { slices } = await layout(path);
+    await f.store.close!();
+    const { slices } = await layout(f.path);
     assert.ok(slices.length <= 12, `${slices.length} slices listed after 60 rounds of 5 minutes`);
-    assert.ok(slices.every((end) => end > now - 5 * MINUTE - 2 * MINUTE), 'none long ended');
+    assert.ok(slices.every((end) => end > f.now - 5 * MINUTE - 2 * MINUTE), 'none long ended');
   });
 
   it('an expiry that is not a finite number is refused before anything is written', async function () {
     const sid = generateId();
-    await store.set(sid, 'kept', T0 + HOUR);
+    await f.store.set(sid, 'kept', T0 + HOUR);
     for (const expiresAt of [Infinity, -Infinity, NaN]) {
-      await assert.rejects(store.set(sid, 'x', expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
-      await assert.rejects(store.compareAndSet!(sid, 'kept', 'x', expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
-      await assert.rejects(store.touch!(sid, expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(f.store.set(sid, 'x', expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(f.store.compareAndSet!(sid, 'kept', 'x', expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
+      await assert.rejects(f.store.touch!(sid, expiresAt), { code: 'ERR_SESSION_INVALID_VALUE' });
     }
-    assert.equal(await store.get(sid), 'kept');
+    assert.equal(await f.store.get(sid), 'kept');
   });
 
   it('two stores on one file in one process share its open: one drops slices, the other goes on', async function () {
-    const other = await provider.open(path, { maxLifetime: HOUR, now: () => now });
+    const other = await provider.open(f.path, { maxLifetime: HOUR, now: () => f.now });
     try {
       const ids: string[] = [];
       for (let round = 0; round < 20; round++) {
         const sid = generateId();
         ids.push(sid);
-        await (round % 2 ? store : other).set(sid, `r${round}`, now + 10 * MINUTE);
-        assert.equal(await (round % 2 ? other : store).get(sid), `r${round}`);
-        now += MINUTE;
-        await (round % 3 ? store : other).gc!();
+        await (round % 2 ? f.store : other).set(sid, `r${round}`, f.now + 10 * MINUTE);
+        assert.equal(await (round % 2 ? other : f.store).get(sid), `r${round}`);
+        f.now += MINUTE;
+        await (round % 3 ? f.store : other).gc!();
       }
       // Round r wrote at T0 + r minutes for 10 minutes; at T0 + 20 minutes rounds 11 to 19 are live.
-      assert.equal(await store.count!(), await other.count!());
+      assert.equal(await f.store.count!(), await other.count!());
       assert.equal(await other.count!(), 9);
       for (const [i, sid] of ids.entries()) assert.equal(await other.get(sid), i > 10 ? `r${i}` : undefined);
     } finally {
@@ -136,16 +125,16 @@ describe('lmdb slice databases', function () {
   });
 
   it('a store opened through a symlinked directory shares the open of the same file', async function () {
-    const linked = join(temp.dir, 'linked');
-    await symlink(temp.dir, linked);
-    const other = await provider.open(join(linked, 'slices.lmdb'), { maxLifetime: HOUR, now: () => now });
+    const linked = join(f.temp.dir, 'linked');
+    await symlink(f.temp.dir, linked);
+    const other = await provider.open(join(linked, 'slices.lmdb'), { maxLifetime: HOUR, now: () => f.now });
     try {
       for (let round = 0; round < 12; round++) {
-        await (round % 2 ? store : other).set(generateId(), `r${round}`, now + 3 * MINUTE);
-        now += MINUTE;
-        await (round % 2 ? other : store).gc!();
+        await (round % 2 ? f.store : other).set(generateId(), `r${round}`, f.now + 3 * MINUTE);
+        f.now += MINUTE;
+        await (round % 2 ? other : f.store).gc!();
       }
-      assert.equal(await store.count!(), 2);
+      assert.equal(await f.store.count!(), 2);
       assert.equal(await other.count!(), 2);
     } finally {
       await other.close!();
@@ -154,30 +143,30 @@ describe('lmdb slice databases', function () {
 
   it('slices another process drops or clears are noticed: reads, writes and count go on here', async function () {
     const mine = generateId();
-    await store.set(mine, 'mine', T0 + 1000);
-    await store.set(generateId(), 'kept', T0 + HOUR);
-    assert.equal(await store.count!(), 2);
+    await f.store.set(mine, 'mine', T0 + 1000);
+    await f.store.set(generateId(), 'kept', T0 + HOUR);
+    assert.equal(await f.store.count!(), 2);
     const child = startChild(`import { provider } from 'sessionkit/providers/lmdb';
-const store = await provider.open(${JSON.stringify(path)}, { maxLifetime: ${HOUR}, now: () => ${T0 + 5000} });
+const store = await provider.open(${JSON.stringify(f.path)}, { maxLifetime: ${HOUR}, now: () => ${T0 + 5000} });
 await store.gc();
 console.log(await store.count());
 await store.close();`);
     assert.equal(await child.line(), '1');
     assert.equal(await child.exited, 0);
-    assert.equal(await store.get(mine), undefined);
-    await store.set(mine, 'again', T0 + 1500);
-    assert.equal(await store.get(mine), 'again');
-    assert.equal(await store.count!(), 2);
+    assert.equal(await f.store.get(mine), undefined);
+    await f.store.set(mine, 'again', T0 + 1500);
+    assert.equal(await f.store.get(mine), 'again');
+    assert.equal(await f.store.count!(), 2);
     const clearing = startChild(`import { provider } from 'sessionkit/providers/lmdb';
-const store = await provider.open(${JSON.stringify(path)}, { maxLifetime: ${HOUR} });
+const store = await provider.open(${JSON.stringify(f.path)}, { maxLifetime: ${HOUR} });
 await store.clear();
 await store.close();
 console.log('cleared');`);
     assert.equal(await clearing.line(), 'cleared');
-    assert.equal(await store.get(mine), undefined);
-    assert.equal(await store.count!(), 0);
-    await store.set(mine, 'after clear', T0 + HOUR);
-    assert.equal(await store.get(mine), 'after clear');
+    assert.equal(await f.store.get(mine), undefined);
+    assert.equal(await f.store.count!(), 0);
+    await f.store.set(mine, 'after clear', T0 + HOUR);
+    assert.equal(await f.store.get(mine), 'after clear');
   });
 });
 

@@ -22,6 +22,31 @@ export async function openTempStore(file: string, now: () => number): Promise<Te
   return { dir, path, store: await provider.open(path, { maxLifetime: 3_600_000, now }) };
 }
 
+/** TempFixture is what one test works on: `store` on `path` in `temp.dir`, whose clock reads `now`; a test may set `now` and reopen `store`. */
+export interface TempFixture {
+  temp: TempStore;
+  path: string;
+  store: Store;
+  now: number;
+}
+
+/**
+ * eachTempStore opens a fresh store on `file` before each test of the enclosing describe block,
+ * its clock reading the fixture's `now` (set to `start` first), and removes it after the test.
+ */
+export function eachTempStore(file: string, start: number): TempFixture {
+  const fixture = { now: start } as TempFixture;
+  beforeEach(async function () {
+    fixture.now = start;
+    fixture.temp = await openTempStore(file, () => fixture.now);
+    ({ path: fixture.path, store: fixture.store } = fixture.temp);
+  });
+  afterEach(async function () {
+    await removeTempStore(fixture.temp, fixture.store);
+  });
+  return fixture;
+}
+
 /** removeTempStore closes `store` (the test's, which it may have reopened on the same file) and removes the directory. */
 export async function removeTempStore(temp: TempStore, store: Store): Promise<void> {
   await store.close?.();
