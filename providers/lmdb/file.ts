@@ -54,15 +54,19 @@ export async function acquireFile(path: string, lmdb: Lmdb, now: () => number): 
   }
   const mine = shared;
   mine.stores++;
-  const release = async () => {
-    if (--mine.stores > 0) return;
+  /** leave ends one use and tells whether it was the last, the open then forgotten. */
+  const leave = (): boolean => {
+    if (--mine.stores > 0) return false;
     if (files.get(key) === mine) files.delete(key);
-    await (await mine.opening).root.close();
+    return true;
+  };
+  const release = async (): Promise<void> => {
+    if (leave()) await (await mine.opening).root.close();
   };
   try {
     return { file: await mine.opening, release };
   } catch (error) {
-    if (--mine.stores === 0 && files.get(key) === mine) files.delete(key);
+    leave();
     throw error;
   }
 }
