@@ -2,10 +2,11 @@
 // unlike req/s or CPU time, hardly moves with what else the machine is doing (about ±2–3 % here;
 // run one at a time, as several side by side under valgrind slow timers enough to skew it).
 //   node --import tsx bench/instructions.ts <variant> <ro|rw> [warm-up requests] [measured requests]
+//   CALLGRIND_OUT=/tmp/cg.out … keeps the measured dump: callgrind_annotate /tmp/cg.out shows it by function.
 // The server runs the build (npm run build first) under callgrind; the counters are zeroed after
 // the warm-up and dumped after the measured requests. Slow: about 100 s for the defaults.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,8 @@ import { createSessions, load } from './http.ts';
 const [variant = 'express-sk-memory', scenario = 'ro', warmArg, countArg] = process.argv.slice(2);
 const warm = Number(warmArg ?? 6000);
 const count = Number(countArg ?? 4000);
+// CALLGRIND_OUT=<file> keeps the measured dump, for callgrind_annotate.
+const keep = process.env.CALLGRIND_OUT;
 const base = `sessionkit-callgrind-${process.pid}`;
 const app = fileURLToPath(new URL('./servers/app.ts', import.meta.url));
 // V8's compiler threads would count too, and vary: compile on the main thread instead.
@@ -38,6 +41,7 @@ for (const file of readdirSync(tmpdir()).filter((f) => f.startsWith(base))) {
   // The dump taken right after the measured requests is the file numbered .1.
   const summary = /^summary: (\d+)/m.exec(readFileSync(join(tmpdir(), file), 'utf8'));
   if (summary && file.endsWith('.1')) total = Number(summary[1]);
+  if (keep !== undefined && file.endsWith('.1')) copyFileSync(join(tmpdir(), file), keep);
   rmSync(join(tmpdir(), file));
 }
 console.log(`${variant} ${scenario}: ${(total / (result.ok + result.non2xx) / 1000).toFixed(1)} k instructions/request (${result.ok} requests answered)`);

@@ -44,6 +44,26 @@ describe('manager options of the session lineage', function () {
     }
   });
 
+  it('idGenerator is handed the request, also for the ids regenerate and destroy make later in it', async function () {
+    const seen: unknown[] = [];
+    let n = 0;
+    const s = await openSessions({
+      idGenerator: (req) => {
+        seen.push(req);
+        return (++n).toString(16).padStart(32, 'b');
+      },
+    });
+    const session = await s.load();
+    session.x = 1;
+    await session.release();
+    await session.regenerate();
+    await session.destroy();
+    expect(seen).to.have.length(3);
+    expect(seen[0]).to.be.an('object').with.property('headers');
+    expect(seen.every((req) => req === seen[0])).to.equal(true);
+    await s.manager.close();
+  });
+
   it('onDestroy hears of destroyAll once, with ALL_SESSIONS', async function () {
     const heard: string[] = [];
     const s = await openSessions({ onDestroy: (sid) => heard.push(sid) });
