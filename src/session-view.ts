@@ -39,12 +39,14 @@ function reserved(name: string, flashProperty: string | false): SessionError {
 function handler(prototype: object, flashProperty: string | false): ProxyHandler<AnySession> {
   const api = members(prototype, flashProperty);
   return {
+    // Members are read as `target[name]`, which is Reflect.get with the target as receiver, in
+    // V8's keyed-load fast path rather than its generic one.
     get(target, name) {
-      if (typeof name !== 'string') return Reflect.get(target, name, target);
+      if (typeof name !== 'string') return (target as unknown as Record<symbol, unknown>)[name];
       const member = api.get(name);
       if (member === undefined) return target.get(name);
       if (OBJECT_MEMBERS.has(member)) return Reflect.get(target, member);
-      const value = Reflect.get(target, member, target);
+      const value = target[member];
       // Methods run on the Session itself: its state lives in private fields the Proxy cannot reach.
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -74,6 +74,9 @@ export const CARRIED = Symbol('sessionkit.carried');
 /** RELEASE_IF_NEEDED is the adapters' name for {@link Session.[RELEASE_IF_NEEDED]}. */
 export const RELEASE_IF_NEEDED = Symbol('sessionkit.releaseIfNeeded');
 
+/** NOTHING_TO_SAVE is what release returns when it has nothing to write: one settled promise serves every such call. */
+const NOTHING_TO_SAVE: Promise<void> = Promise.resolve();
+
 /** snapshot is the JSON of a value handed out to the application, to tell later whether it changed. */
 function snapshot(value: unknown): string | undefined {
   try {
@@ -550,13 +553,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
    * than once. An unchanged session costs no write, except a throttled expiry refresh.
    */
   release(): Promise<void> {
-    const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
-    this.#releasesRunning++;
-    this.#releasing = next.then(
-      () => void this.#releasesRunning--,
-      () => void this.#releasesRunning--,
-    );
-    return next;
+    return this[RELEASE_IF_NEEDED]() ?? NOTHING_TO_SAVE;
   }
 
   /**
@@ -566,12 +563,22 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
    * read-only request then ends without waiting a turn of the event loop for a save that does nothing.
    */
   [RELEASE_IF_NEEDED](): Promise<void> | undefined {
-    if (this.#releasesRunning === 0 && this.#staleIds.length === 0) {
-      if (this.#detached) return undefined;
-      this.#recordChangesInPlace();
-      if (this.#ops.length === 0 && !this.#refreshDue()) return undefined;
-    }
-    return this.release();
+    if (this.#releasesRunning === 0 && this.#nothingToSave()) return undefined;
+    const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
+    this.#releasesRunning++;
+    this.#releasing = next.then(
+      () => void this.#releasesRunning--,
+      () => void this.#releasesRunning--,
+    );
+    return next;
+  }
+
+  /** #nothingToSave tells whether a release now would write nothing, counting the changes made in place. */
+  #nothingToSave(): boolean {
+    if (this.#staleIds.length > 0) return false;
+    if (this.#detached) return true;
+    this.#recordChangesInPlace();
+    return this.#ops.length === 0 && !this.#refreshDue();
   }
 
   /** save is {@link Session.release} by express-session's name, with an optional error-first callback. */

@@ -23,6 +23,9 @@ export interface HeaderWriter {
 /** SessionHeaders are the headers a session adds to a response, as name → value pairs. */
 export type SessionHeaders = [name: string, value: string][];
 
+/** VARIES_BY_COOKIE matches a Vary value that already names Cookie, or `*`. */
+const VARIES_BY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
+
 /**
  * sessionHeaders returns the headers a response must carry for `session` now and marks the
  * cookie delivered, so asking again returns none of it:
@@ -35,22 +38,25 @@ export type SessionHeaders = [name: string, value: string][];
  *   is kept. `current` reads the headers already set, to keep theirs and not repeat `Vary`.
  */
 export function sessionHeaders(session: AnySession, manager: Manager, current: (name: string) => HeaderValue | undefined = () => undefined): SessionHeaders {
-  const decision = session.cookieDecision();
+  // The Session itself, not its property view: every call through the view is a Proxy trap and a bound method.
+  const self = session[SELF];
+  const decision = self.cookieDecision();
   // Extra cookies (an old session cookie to clear) go first, so the session cookie wins where the names meet.
   const headers: SessionHeaders = takeExtraCookies(session, decision.action === 'set').map((value) => ['set-cookie', value]);
   if (decision.action !== 'none') {
-    session.markDelivered();
+    self.markDelivered();
     const id = decision.action === 'set' ? decision.id : undefined;
     headers.push(['set-cookie', manager.cookieFor(id, decision.action === 'set' ? decision.maxAgeMs : undefined)]);
     const { idHeader } = manager.options;
     if (idHeader !== undefined && id !== undefined) headers.push([idHeader, id]);
-  } else if (!session[CARRIED] && headers.length === 0) {
+  } else if (!self[CARRIED] && headers.length === 0) {
     return headers;
   }
   const { cacheControl } = manager.options;
   if (cacheControl !== false && (decision.action !== 'none' || current('cache-control') === undefined)) headers.push(['cache-control', cacheControl]);
   const vary = current('vary');
-  if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary === undefined ? '' : String(vary))) headers.push(['vary', vary === undefined || vary === '' ? 'Cookie' : `${String(vary)}, Cookie`]);
+  if (vary === undefined || vary === '') headers.push(['vary', 'Cookie']);
+  else if (!VARIES_BY_COOKIE.test(String(vary))) headers.push(['vary', `${String(vary)}, Cookie`]);
   return headers;
 }
 
