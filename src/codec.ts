@@ -72,37 +72,40 @@ export const MAX_DEPTH = 64;
  * Buffer, BigInt, undefined, NaN, a sparse array, a cycle) is refused with the path of the bad part.
  */
 export function checkValue(value: unknown, path: string): void {
-  checkPart(value, path, new Set(), 0);
+  checkPart(value, path, undefined, 0);
 }
 
-function checkPart(value: unknown, path: string, seen: Set<object>, depth: number): void {
-  const fail = (what: string) => {
-    throw new SessionError('ERR_SESSION_INVALID_VALUE', `session: value at ${path} is ${what}; sessions hold JSON data only`);
-  };
+function notJson(path: string, what: string): SessionError {
+  return new SessionError('ERR_SESSION_INVALID_VALUE', `session: value at ${path} is ${what}; sessions hold JSON data only`);
+}
+
+/** checkPart checks one part of a value; `seen` holds the objects above it, made at the first object (most values are strings and numbers). */
+function checkPart(value: unknown, path: string, seen: Set<object> | undefined, depth: number): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) fail(String(value));
-      if (Object.is(value, -0)) fail('-0, which JSON reads back as 0');
+      if (!Number.isFinite(value)) throw notJson(path, String(value));
+      if (Object.is(value, -0)) throw notJson(path, '-0, which JSON reads back as 0');
       return;
     case 'object': {
       if (value === null) return;
-      if (seen.has(value)) fail('a cycle');
-      if (depth >= MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+      seen ??= new Set();
+      if (seen.has(value)) throw notJson(path, 'a cycle');
+      if (depth >= MAX_DEPTH) throw notJson(path, `nested deeper than ${MAX_DEPTH} levels`);
       seen.add(value);
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) fail(`a sparse array (nothing at [${i}]), which JSON reads back with null there`);
+          if (!(i in value)) throw notJson(path, `a sparse array (nothing at [${i}]), which JSON reads back with null there`);
           checkPart(value[i], `${path}[${i}]`, seen, depth + 1);
         }
-        if (Object.keys(value).length !== value.length) fail('an array with named properties, which JSON leaves out');
+        if (Object.keys(value).length !== value.length) throw notJson(path, 'an array with named properties, which JSON leaves out');
       } else {
         const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) fail(`a ${value.constructor?.name ?? 'class instance'}`);
+        if (proto !== Object.prototype && proto !== null) throw notJson(path, `a ${value.constructor?.name ?? 'class instance'}`);
         for (const [key, item] of Object.entries(value)) {
-          if (FORBIDDEN_KEYS.has(key)) fail(`an object with the key ${JSON.stringify(key)}`);
+          if (FORBIDDEN_KEYS.has(key)) throw notJson(path, `an object with the key ${JSON.stringify(key)}`);
           checkPart(item, `${path}.${key}`, seen, depth + 1);
         }
       }
@@ -110,7 +113,7 @@ function checkPart(value: unknown, path: string, seen: Set<object>, depth: numbe
       return;
     }
     default:
-      fail(typeof value === 'undefined' ? 'undefined (use delete)' : `a ${typeof value}`);
+      throw notJson(path, typeof value === 'undefined' ? 'undefined (use delete)' : `a ${typeof value}`);
   }
 }
 

@@ -6,6 +6,8 @@
 //   GET /ro     reads `uid` from the session
 //   GET /rw     increments `count` in the session and returns the new value
 //   GET /count  returns `count` without changing it (used to check for lost updates)
+// express-skd-memory (the express-session drop-in, property-style handlers) serves the probes
+// (cpu-probe.ts, gc-survival.ts, …) only; the bench's table does not run it.
 // Bare variants answer the same routes without any session, as the ceiling.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,7 +56,7 @@ function propertyRoutes(app: import('express').Express): void {
   app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
 }
 
-async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory' | 'skp-redis' | 'es-memory' | 'es-redis'): Promise<Handler> {
+async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory' | 'skp-redis' | 'skd-memory' | 'es-memory' | 'es-redis'): Promise<Handler> {
   const express = (await import('express')).default;
   const app = express();
   app.set('etag', false);
@@ -84,6 +86,13 @@ async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory'
     const { expressSession } = await import('sessionkit/express');
     const manager = await sessionkitManager(kind === 'skp-memory' ? 'memory' : 'redis');
     app.use(expressSession(manager));
+    propertyRoutes(app);
+    return app;
+  }
+  if (kind === 'skd-memory') {
+    // The drop-in, as an express-session app switches to it: for the probes, not in the bench's table.
+    const dropIn = (await import('sessionkit/express-session')).default;
+    app.use(dropIn({ secret: SECRET, resave: false, saveUninitialized: false }));
     propertyRoutes(app);
     return app;
   }
