@@ -185,6 +185,37 @@ describe('sessionkit/express-session at work', function () {
     expect(await client.json('/all')).to.deep.equal({ a: 'kept', b: 'kept' });
   });
 
+  it('regenerate and destroy called after the response went out act as sessionkit\'s own', async function () {
+    // The drop-in lets go of the request once the response is out; a session kept past it still works.
+    const finished: Promise<string>[] = [];
+    const client = await start({ secret: SECRET }, (app) => {
+      app.post('/login', (req, res) => {
+        (req.session as unknown as Record<string, string>).user = 'ada';
+        res.json({});
+      });
+      app.post('/later/:what', (req, res) => {
+        const kept = req.session;
+        const oldId = kept.id;
+        res.on('finish', () => {
+          const after = req.params.what === 'regenerate' ? kept.regenerate() : kept.destroy();
+          finished.push((after as unknown as Promise<void>).then(() => `${oldId} ${kept.id}`));
+        });
+        res.json({ id: oldId });
+      });
+      app.get('/user', (req, res) => res.json({ user: (req.session as unknown as Record<string, string>).user ?? null }));
+    });
+    await client.request('/login', 'POST');
+    await client.request('/later/regenerate', 'POST');
+    const [oldId, newId] = (await finished[0]!).split(' ');
+    expect(newId).to.match(/^[0-9a-f]{32}$/).and.not.equal(oldId);
+    // The old id no longer finds the session.
+    expect(await client.json('/user')).to.deep.equal({ user: null });
+    await client.request('/login', 'POST');
+    await client.request('/later/destroy', 'POST');
+    await finished[1];
+    expect(await client.json('/user')).to.deep.equal({ user: null });
+  });
+
   it('an express-session store is announced once to onError as having no compare-and-set', async function () {
     const MemoryStore = memorystore(session as unknown as Parameters<typeof memorystore>[0]);
     const reported: Error[] = [];
