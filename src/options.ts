@@ -116,7 +116,9 @@ export interface ManagerOptions {
   /**
    * idGenerator makes the ids of new sessions instead of the built-in generator (iris's
    * SessionIDGenerator, express-session's genid). Each id must pass the same check as every id:
-   * `idLength` lowercase hex characters (at least 128 bits), or the request fails.
+   * `idLength` lowercase hex characters (at least 128 bits), or the request fails. It is handed
+   * the request, also for the ids that regenerate and destroy make later in it; to that end the
+   * session keeps its request, which costs each request some time in the garbage collector.
    */
   idGenerator?: (req?: IncomingMessage) => string;
   /**
