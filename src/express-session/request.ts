@@ -63,12 +63,22 @@ export function takeOverSession(req: IncomingMessage, res: ServerResponse, manag
     assign(state, session);
   }
   const hook = hooks.get(res);
-  if (hook !== undefined) hook.beforeSave = () => settleEnd(state);
+  if (hook !== undefined) hook.beforeSave = settleEndOf(state);
   res.once('finish', () => {
     // The response went out, after its session was saved: nothing is left for the state to do.
     for (const raw of state.adopted) requests.delete(raw);
     if (hook !== undefined) hook.beforeSave = undefined;
   });
+}
+
+/**
+ * settleEndOf is the response hook's beforeSave for `state`, made in a function of its own. Made
+ * beside the 'finish' listener above, it shared that function's context (which holds the hook as
+ * well), and finished `rw` requests then survived young collections: gc-survival.ts on
+ * express-skd-memory `rw`, 14.0 KB a request surviving a scavenge against 9.8 KB this way.
+ */
+function settleEndOf(state: RequestSessions): () => Promise<void> | undefined {
+  return () => settleEnd(state);
 }
 
 /** adopt ties `session` to its request and gives it the drop-in's regenerate and destroy. */
