@@ -6,8 +6,8 @@
 //   GET /ro     reads `uid` from the session
 //   GET /rw     increments `count` in the session and returns the new value
 //   GET /count  returns `count` without changing it (used to check for lost updates)
-// express-skd-memory (the express-session drop-in, property-style handlers) serves the probes
-// (cpu-probe.ts, gc-survival.ts, …) only; the bench's table does not run it.
+// express-skd-memory (the express-session drop-in, property-style handlers) and koa-sk-memory
+// serve the probes (cpu-probe.ts, gc-survival.ts, …) only; the bench's table does not run them.
 // Bare variants answer the same routes without any session, as the ceiling.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -182,12 +182,34 @@ async function nodeHandler(kind: 'bare' | 'sk-memory'): Promise<Handler> {
   };
 }
 
+/** koaHandler serves koa-sk-memory, for the probes only: the bench's table has no Koa peer. */
+async function koaHandler(): Promise<Handler> {
+  const Koa = (await import('koa')).default;
+  const { koaSession } = await import('sessionkit/koa');
+  const app = new Koa();
+  app.use(koaSession(await sessionkitManager('memory')));
+  app.use((ctx) => {
+    const session = ctx.session;
+    if (ctx.path === '/init') {
+      session.set('uid', '12345');
+      session.set('count', 0);
+      ctx.body = 'ok';
+    } else if (ctx.path === '/ro') ctx.body = session.getString('uid');
+    else if (ctx.path === '/rw') ctx.body = String(session.increment('count'));
+    else ctx.body = String(session.getNumber('count'));
+  });
+  return app.callback();
+}
+
 async function main(): Promise<void> {
   const [framework, ...rest] = variant.split('-');
   const kind = rest.join('-');
   let server: http.Server;
   if (framework === 'fastify') {
     server = await fastifyServer(kind as 'bare' | 'sk-memory' | 'fs-memory');
+  } else if (framework === 'koa') {
+    server = http.createServer(await koaHandler());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   } else {
     const handler = framework === 'express' ? await expressApp(kind as 'bare') : await nodeHandler(kind as 'bare');
     server = http.createServer(handler);
