@@ -28,7 +28,15 @@ interface Slot {
   pending?: Promise<void>;
 }
 
-const slots = new WeakMap<object, Slot>();
+/**
+ * SLOT keeps a context's Slot on the context itself. Koa builds every context of an app the same
+ * way, so the property is one shared hidden-class step, not a class per request as on Express's
+ * request objects; a WeakMap kept finished requests alive through young collections until a full
+ * one (bench/gc-survival.ts on koa-sk-memory `ro`: 367 bytes a request promoted, against 4 this way).
+ */
+const SLOT = Symbol('sessionkit.koaSlot');
+
+type WithSlot = { [SLOT]?: Slot };
 const servesContexts = new WeakMap<object, boolean>();
 
 /**
@@ -49,7 +57,7 @@ function assign(slot: Slot, value: unknown): void {
 
 /**
  * setContextSession makes `ctx.session` read the request's session, through accessors defined
- * once on the app's context prototype (so a context gets no property of its own), or as a plain
+ * once on the app's context prototype that read the context's {@link SLOT}, or as a plain
  * property when that prototype already has a `session` of another middleware's making.
  */
 function setContextSession(ctx: Context, slot: Slot): void {
@@ -61,10 +69,10 @@ function setContextSession(ctx: Context, slot: Slot): void {
       Object.defineProperty(proto, 'session', {
         configurable: true,
         get(this: object) {
-          return slots.get(this)?.session;
+          return (this as WithSlot)[SLOT]?.session;
         },
         set(this: object, value: unknown) {
-          const current = slots.get(this);
+          const current = (this as WithSlot)[SLOT];
           if (current === undefined) throw new SessionError('ERR_SESSION_INVALID_VALUE', 'session/koa: ctx.session is set by koaSession(manager)');
           assign(current, value);
         },
@@ -72,7 +80,7 @@ function setContextSession(ctx: Context, slot: Slot): void {
     }
     servesContexts.set(proto, serves);
   }
-  slots.set(ctx, slot);
+  (ctx as WithSlot)[SLOT] = slot;
   if (!serves) (ctx as { session?: AnySession }).session = slot.session;
 }
 
