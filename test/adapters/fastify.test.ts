@@ -109,4 +109,37 @@ describe('fastify adapter', function () {
       }
     });
   }
+  it('reply.locals is made when first read: a hook that reads it before the session loads still gets the flash on it, and locals a handler assigns are its own', async function () {
+    const app = Fastify();
+    const early: object[] = [];
+    // An application-level hook added before the plugin runs before its onRequest.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url === '/page') early.push((reply as unknown as { locals: object }).locals);
+    });
+    await app.register(fastifySession, { manager });
+    app.get('/flash', async (request) => {
+      request.session.flash.success('saved');
+      return 'ok';
+    });
+    app.get('/page', async (_request, reply) => {
+      const locals = (reply as unknown as { locals: { flash: { successMsg: string } } }).locals;
+      expect(locals).to.equal(early[0]);
+      return locals.flash.successMsg;
+    });
+    app.get('/replaced', async (_request, reply) => {
+      const withLocals = reply as unknown as { locals: Record<string, unknown> };
+      withLocals.locals = { title: 'mine' };
+      return withLocals.locals;
+    });
+    const running = await serve(app);
+    try {
+      const client = new CookieClient(running.base);
+      await client.request('/flash');
+      expect(JSON.parse((await client.request('/replaced')).body)).to.deep.equal({ title: 'mine' });
+      expect((await client.request('/page')).body).to.equal('saved');
+      expect(early).to.have.length(1);
+    } finally {
+      await running.close();
+    }
+  });
 });
