@@ -138,6 +138,13 @@ export interface Store
    * instructions a call, measured with `bench/instructions.ts`). The memory provider sets it.
    */
   readonly inProcess?: boolean;
+  /**
+   * getNow is {@link BaseStore.get} answered synchronously, for a store that reads without waiting
+   * on I/O (the memory provider): the Manager then loads a session in the request's own
+   * turn, and the request goes on without waiting for a promise. Same contract as `get`, with a
+   * failure thrown instead of rejected. The Manager's `storeTimeout` does not bound it.
+   */
+  getNow?(sid: string): string | undefined;
 }
 
 /**

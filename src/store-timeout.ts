@@ -20,7 +20,7 @@ type Method = (...args: unknown[]) => Promise<unknown>;
  * `session/<provider>: <method> timed out after <ms> ms`. The optional methods present stay
  * exactly those of `store`; the others (count, clear, gc, close) are passed through unbounded.
  * `ms` of 0, or a store that marks itself {@link Store.inProcess} (its calls cannot stall),
- * returns `store` itself.
+ * returns `store` itself. A synchronous `getNow` is passed through as it is.
  *
  * A timeout only stops the waiting: the backend call goes on and may still complete. A timed-out
  * write may therefore have been applied; the request that made it reports failure and never
@@ -39,7 +39,9 @@ export function withStoreTimeout(store: Store, ms: number, provider: string): St
     const method = store[name] as Method | undefined;
     if (method) bounded[name] = (...args) => deadlines.bound(method.apply(store, args), name);
   }
-  return bounded as unknown as Store;
+  // A synchronous read has returned by the time a bound could fire.
+  const { getNow } = store;
+  return (getNow ? { ...bounded, getNow: (sid: string) => getNow.call(store, sid) } : bounded) as unknown as Store;
 }
 
 /** Pending is a call still waited on: when it is due, and how to fail it. */

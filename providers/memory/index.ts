@@ -36,6 +36,10 @@ export class MemoryStore implements Store {
   }
 
   async get(sid: string): Promise<string | undefined> {
+    return this.getNow(sid);
+  }
+
+  getNow(sid: string): string | undefined {
     this.guard.check('get');
     const packed = this.live(sid);
     return packed === undefined ? undefined : recordOf(packed);

@@ -4,7 +4,9 @@ import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { attachResponse, setRequestSession } from './express-fast-path.ts';
 import { exposeFlash } from './flash-locals.ts';
+import type { AnySession } from './headers.ts';
 import { saveBeforeEnd } from './hold-end.ts';
+import { withSession } from './with-session.ts';
 
 export type { SessionData, TypedSession };
 
@@ -36,13 +38,16 @@ export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next
 export function expressSession(manager: Manager): ConnectMiddleware {
   return (req, res, next) => {
     if ((req as { session?: unknown }).session !== undefined) return next();
-    manager.load(req).then((loaded) => {
-      const session = attachResponse(res, loaded, manager);
-      setRequestSession(req, session);
-      const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
-      exposeFlash((withLocals.locals ??= {}), session);
-      saveBeforeEnd(res, next);
-      next();
-    }, next);
+    withSession(manager, req, (session) => start(req, res, next, session, manager), next);
   };
+}
+
+/** start puts a loaded session on the request and the response, and goes on to the next handler. */
+function start(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void, loaded: AnySession, manager: Manager): void {
+  const session = attachResponse(res, loaded, manager);
+  setRequestSession(req, session);
+  const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
+  exposeFlash((withLocals.locals ??= {}), session);
+  saveBeforeEnd(res, next);
+  next();
 }

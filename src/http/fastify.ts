@@ -4,6 +4,7 @@ import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
+import { withSession } from './with-session.ts';
 
 export type { SessionData, TypedSession };
 
@@ -88,19 +89,21 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
   fastify.decorateRequest(UNSAVED, null);
   const ownLocals = declareLocals(fastify);
 
-  // Callback hooks rather than async ones: a read-only request then finishes its session without
-  // waiting a turn for a promise that has nothing to wait for.
+  const start = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void, session: AnySession) => {
+    (request as FastifyRequest & Slots)[UNSAVED] = session;
+    // The session is typed by the application's SessionData, which this module cannot see.
+    request.session = session as unknown as TypedSession;
+    // Locals made already (by another onRequest hook) get the flash now; ours get it when made.
+    const withLocals = reply as FastifyReply & Slots & { locals: object | null };
+    const locals = ownLocals ? withLocals[LOCALS] : (withLocals.locals ??= {});
+    if (locals) exposeFlash(locals, session);
+    done();
+  };
+  // Callback hooks rather than async ones: a request whose store reads synchronously goes on in
+  // this turn, and a read-only request finishes its session without waiting for a promise that has
+  // nothing to wait for.
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    manager.load(request.raw).then((session) => {
-      (request as FastifyRequest & Slots)[UNSAVED] = session;
-      // The session is typed by the application's SessionData, which this module cannot see.
-      request.session = session as unknown as TypedSession;
-      // Locals made already (by another onRequest hook) get the flash now; ours get it when made.
-      const withLocals = reply as FastifyReply & Slots & { locals: object | null };
-      const locals = ownLocals ? withLocals[LOCALS] : (withLocals.locals ??= {});
-      if (locals) exposeFlash(locals, session);
-      done();
-    }, done);
+    withSession(manager, request.raw, (session) => start(request, reply, done, session), done);
   });
 
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { SessionError } from '../errors.ts';
 import type { FlashView } from '../flash.ts';
-import type { Manager } from '../manager.ts';
+import { LOAD_NOW, type Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
@@ -105,7 +105,7 @@ function koaWriter(ctx: Context): HeaderWriter {
  */
 export function koaSession(manager: Manager): Middleware {
   return async (ctx, next) => {
-    const slot: Slot = { session: await manager.load(ctx.req) };
+    const slot: Slot = { session: await manager[LOAD_NOW](ctx.req) };
     setContextSession(ctx, slot);
     exposeFlash(ctx.state, slot.session);
     await next();

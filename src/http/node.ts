@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Manager } from '../manager.ts';
+import { LOAD_NOW, type Manager } from '../manager.ts';
 import type { Session } from '../session.ts';
 import { attachSession, saveBeforeEnd } from './hold-end.ts';
 
@@ -11,7 +11,7 @@ import { attachSession, saveBeforeEnd } from './hold-end.ts';
  * a session that was never stored never gets a cookie.
  */
 export async function startSession(manager: Manager, req: IncomingMessage, res?: ServerResponse): Promise<Session> {
-  const session = await manager.load(req);
+  const session = await manager[LOAD_NOW](req);
   if (res === undefined) return session;
   const attached = attachSession(res, session, manager);
   saveBeforeEnd(res, (error) => {

@@ -78,11 +78,14 @@ export class StoreHarness {
 
   /**
    * expectRecord asserts that `sid` reads as `expected` (undefined: missing), failing with `hint`
-   * (the likely mistake) and what was read.
+   * (the likely mistake) and what was read; through `getNow` too, for a store that has it.
    */
   readonly expectRecord = async (sid: string, expected: string | undefined, hint: string): Promise<void> => {
     const actual = await this.store.get(sid);
     if (actual !== expected) assert.fail(`${hint} (get read ${shown(actual)}, expected ${shown(expected)})`);
+    // A store with a synchronous read must answer it exactly as get does, in every state the suite reads.
+    const now = this.store.getNow?.(sid);
+    if (this.store.getNow && now !== expected) assert.fail(`getNow read ${shown(now)} where get read ${shown(actual)}: getNow must answer as get does`);
   };
 
   /** expectGone asserts that `sid` reads as missing after an expiry, naming `rule` or the clock mistake. */
