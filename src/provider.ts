@@ -145,6 +145,12 @@ export interface Store
    * failure thrown instead of rejected. The Manager's `storeTimeout` does not bound it.
    */
   getNow?(sid: string): string | undefined;
+  /**
+   * compareAndSetNow is {@link AtomicStore.compareAndSet} answered synchronously, for the same kind
+   * of store: a request's usual save then completes in its own turn, and the response ends without
+   * waiting for a promise. Same contract, a failure thrown; not bounded by `storeTimeout` either.
+   */
+  compareAndSetNow?(sid: string, expected: string | undefined, record: string, expiresAt: number): boolean;
 }
 
 /**

@@ -104,6 +104,33 @@ export async function persist(core: SessionCore, target: SaveTarget): Promise<Sa
 }
 
 /**
+ * persistNow is the first attempt of {@link persist} made in this turn, for a store that compares
+ * and sets synchronously (`Store.compareAndSetNow`, the memory provider): the usual save, of a
+ * session no other request wrote meanwhile. It returns undefined, having written nothing, when
+ * that is not the whole of the save (the store cannot, the user's index is due for filing first, or
+ * the record changed meanwhile); the caller then runs persist, which starts over. A value that is
+ * not JSON or a record too large throws, as persist would.
+ */
+export function persistNow(core: SessionCore, target: SaveTarget): Saved | undefined {
+  const { store, options, providerName } = core;
+  if (store.compareAndSetNow === undefined) return undefined;
+  checkOps(target.ops);
+  const { id, state, record: base } = target;
+  const now = options.now();
+  state.touched = now;
+  const expiresAt = target.expiresAt(state, now);
+  if (filingDue(core, state, expiresAt)) return undefined;
+  const record = encode(state, options.maxRecordSize);
+  let written: boolean;
+  try {
+    written = store.compareAndSetNow(id, base, record, expiresAt);
+  } catch (error) {
+    throw storeError(providerName, 'save', error);
+  }
+  return written ? { dropped: false, id, record, state, forwarded: false } : undefined;
+}
+
+/**
  * refresh moves the idle expiry of an unchanged session forward and returns the record and state
  * written, or undefined when another request changed the session meanwhile (its write already
  * moved the expiry) or the store has no compare-and-set to rewrite the record with.
@@ -142,14 +169,19 @@ export async function refresh(
  */
 async function fileUser(core: SessionCore, sid: string, state: SessionState, expiresAt: number): Promise<void> {
   const { store, providerName } = core;
-  if (state.user === undefined || !store.indexAdd || (state.indexedUntil ?? 0) >= expiresAt) return;
+  if (!filingDue(core, state, expiresAt)) return;
   const until = indexUntil(core, state.created, expiresAt);
   try {
-    await store.indexAdd(userKey(state.user), sid, until);
+    await store.indexAdd!(userKey(state.user!), sid, until);
   } catch (error) {
     throw storeError(providerName, 'indexAdd', error);
   }
   state.indexedUntil = until;
+}
+
+/** filingDue tells whether a write expiring at `expiresAt` must first file the session in its user's index. */
+function filingDue(core: SessionCore, state: SessionState, expiresAt: number): boolean {
+  return state.user !== undefined && core.store.indexAdd !== undefined && (state.indexedUntil ?? 0) < expiresAt;
 }
 
 /**

@@ -8,7 +8,7 @@ import { KeyedFlashes, UNKEYED } from './keyed-flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
-import { persist, refresh, type Saved } from './save.ts';
+import { persist, persistNow, refresh, type Saved, type SaveTarget } from './save.ts';
 import { SessionCookie } from './session-cookie.ts';
 import { propertyView } from './session-view.ts';
 import { checkUserId, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
@@ -558,12 +558,13 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
 
   /**
    * [RELEASE_IF_NEEDED] is {@link Session.release} for the end of a request, which returns
-   * undefined, having done nothing, when there is nothing to save: no change, no expiry refresh
-   * due, no earlier release still running (a handler that saved already leaves nothing to do). A
-   * read-only request then ends without waiting a turn of the event loop for a save that does nothing.
+   * undefined when nothing is left to wait for: there was nothing to save (no change, no expiry
+   * refresh due, no earlier release still running: a handler that saved already leaves nothing to
+   * do), or the save was made in this turn ({@link Session.#savedNow}). The response then ends
+   * without waiting a turn of the event loop.
    */
   [RELEASE_IF_NEEDED](): Promise<void> | undefined {
-    if (this.#releasesRunning === 0 && this.#nothingToSave()) return undefined;
+    if (this.#releasesRunning === 0 && (this.#nothingToSave() || this.#savedNow())) return undefined;
     const next = this.#releasing === undefined ? this.#release() : this.#releasing.then(() => this.#release());
     this.#releasesRunning++;
     this.#releasing = next.then(
@@ -579,6 +580,28 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     if (this.#detached) return true;
     this.#recordChangesInPlace();
     return this.#ops.length === 0 && !this.#refreshDue();
+  }
+
+  /**
+   * #savedNow makes the save in this turn when {@link persistNow} can, so the response ends without
+   * waiting for a promise. What it cannot settle, or an error, which the full save then reports, is
+   * left to the full save, which starts over. Call it after {@link Session.#nothingToSave}.
+   * Express memory `rw`: 577.1 → 571.7 k instructions a request outside the collector and the
+   * compiler (bench/instructions.ts), 114.8 → 113.6 inline-cache misses (bench/ic-misses.ts).
+   */
+  #savedNow(): boolean {
+    if (this.#staleIds.length > 0 || this.#ops.length === 0) return false;
+    const state = this.#state;
+    let saved: Saved | undefined;
+    try {
+      saved = persistNow(this.#core, this.#saveTarget(state, this.#ops));
+    } catch {
+      return false;
+    }
+    if (saved === undefined) return false;
+    this.#ops = [];
+    this.#adopt(saved, state);
+    return true;
   }
 
   /** save is {@link Session.release} by express-session's name, with an optional error-first callback. */
@@ -751,20 +774,30 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     this.#ops = [];
     let saved: Saved;
     try {
-      saved = await persist(this.#core, {
-        id: this.#id,
-        record: this.#record,
-        state,
-        ops,
-        newId: () => this.#core.newId(this.#request),
-        expiresAt: (s, now) => this.#expiresAt(s, now),
-        rebase: (record, now) => this.#rebase(record, now),
-      });
+      saved = await persist(this.#core, this.#saveTarget(state, ops));
     } catch (error) {
       this.#ops = [...ops, ...this.#ops];
       if (this.#record === undefined) this.#unstored = true;
       throw error;
     }
+    this.#adopt(saved, state);
+  }
+
+  /** #saveTarget is what a save of `ops`, already applied to `state`, writes. */
+  #saveTarget(state: SessionState, ops: readonly Op[]): SaveTarget {
+    return {
+      id: this.#id,
+      record: this.#record,
+      state,
+      ops,
+      newId: () => this.#core.newId(this.#request),
+      expiresAt: (s, now) => this.#expiresAt(s, now),
+      rebase: (record, now) => this.#rebase(record, now),
+    };
+  }
+
+  /** #adopt takes on what a save of `state` wrote; operations recorded since are applied again to a state it rebased. */
+  #adopt(saved: Saved, state: SessionState): void {
     // Destroyed by another request meanwhile: its destroy wins.
     if (saved.dropped) return;
     if (saved.forwarded) this.#forwarded = true;

@@ -20,7 +20,7 @@ type Method = (...args: unknown[]) => Promise<unknown>;
  * `session/<provider>: <method> timed out after <ms> ms`. The optional methods present stay
  * exactly those of `store`; the others (count, clear, gc, close) are passed through unbounded.
  * `ms` of 0, or a store that marks itself {@link Store.inProcess} (its calls cannot stall),
- * returns `store` itself. A synchronous `getNow` is passed through as it is.
+ * returns `store` itself. The synchronous `getNow` and `compareAndSetNow` are passed through unbounded.
  *
  * A timeout only stops the waiting: the backend call goes on and may still complete. A timed-out
  * write may therefore have been applied; the request that made it reports failure and never
@@ -30,18 +30,20 @@ type Method = (...args: unknown[]) => Promise<unknown>;
 export function withStoreTimeout(store: Store, ms: number, provider: string): Store {
   if (ms <= 0 || store.inProcess === true) return store;
   const deadlines = new Deadlines(ms, provider);
-  const bounded: Record<string, Method> = {};
+  const bounded: Record<string, unknown> = {};
   for (const name of PASSED) {
     const method = store[name] as Method | undefined;
-    if (method) bounded[name] = (...args) => method.apply(store, args);
+    if (method) bounded[name] = (...args: unknown[]) => method.apply(store, args);
   }
   for (const name of BOUNDED) {
     const method = store[name] as Method | undefined;
-    if (method) bounded[name] = (...args) => deadlines.bound(method.apply(store, args), name);
+    if (method) bounded[name] = (...args: unknown[]) => deadlines.bound(method.apply(store, args), name);
   }
-  // A synchronous read has returned by the time a bound could fire.
-  const { getNow } = store;
-  return (getNow ? { ...bounded, getNow: (sid: string) => getNow.call(store, sid) } : bounded) as unknown as Store;
+  // A synchronous call has returned by the time a bound could fire.
+  const { getNow, compareAndSetNow } = store;
+  if (getNow) bounded.getNow = (sid: string) => getNow.call(store, sid);
+  if (compareAndSetNow) bounded.compareAndSetNow = (...args: Parameters<typeof compareAndSetNow>) => compareAndSetNow.apply(store, args);
+  return bounded as unknown as Store;
 }
 
 /** Pending is a call still waited on: when it is due, and how to fail it. */

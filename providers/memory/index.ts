@@ -57,6 +57,10 @@ export class MemoryStore implements Store {
   }
 
   async compareAndSet(sid: string, expected: string | undefined, record: string, expiresAt: number): Promise<boolean> {
+    return this.compareAndSetNow(sid, expected, record, expiresAt);
+  }
+
+  compareAndSetNow(sid: string, expected: string | undefined, record: string, expiresAt: number): boolean {
     this.guard.check('compareAndSet');
     const packed = this.live(sid);
     if ((packed === undefined ? undefined : recordOf(packed)) !== expected) return false;

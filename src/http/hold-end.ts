@@ -68,14 +68,15 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
 }
 
 /**
- * endFor holds back an end call until the session is saved; later calls are ignored until the
- * first completes. A failed save goes to `saveError` (the framework's error path) while the
- * headers are still unsent; once they are sent, it is reported and the response ends.
+ * endFor holds back an end call until the session is saved; later calls are ignored, except the
+ * one the framework's error path makes after a failed save. A failed save goes to `saveError`
+ * while the headers are still unsent; once they are sent, it is reported and the response ends.
  */
 export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[]): ServerResponse {
+  // Later ends are ignored, also once the response has ended (a save in the same turn ends it at once).
+  if (hook.ending) return res;
   const saveError = hook.saveError;
   if (saveError === undefined) return end.apply(res, args as Parameters<End>);
-  if (hook.ending) return res;
   hook.ending = true;
   const done = () => {
     hook.saveError = undefined;
@@ -88,6 +89,8 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   };
   const failed = (error: Error) => {
     hook.saveError = undefined;
+    // The framework's error path answers through end: that one must go through.
+    hook.ending = false;
     if (res.headersSent) {
       hook.manager.report(error);
       end.apply(res, args as Parameters<End>);

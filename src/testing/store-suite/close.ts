@@ -44,6 +44,8 @@ export function closeTests(harness: StoreHarness): void {
       );
       assert.ok(isSessionError(outcome, 'ERR_SESSION_CLOSED'), `${name} after close gave ${String(outcome)}, not ERR_SESSION_CLOSED`);
     }
-    if (extra.getNow) assert.throws(() => extra.getNow!(id), (error: unknown) => isSessionError(error, 'ERR_SESSION_CLOSED'), 'getNow after close must throw ERR_SESSION_CLOSED');
+    const closed = (error: unknown) => isSessionError(error, 'ERR_SESSION_CLOSED');
+    if (extra.getNow) assert.throws(() => extra.getNow!(id), closed, 'getNow after close must throw ERR_SESSION_CLOSED');
+    if (extra.compareAndSetNow) assert.throws(() => extra.compareAndSetNow!(id, undefined, 'r', harness.later()), closed, 'compareAndSetNow after close must throw ERR_SESSION_CLOSED');
   });
 }

@@ -26,7 +26,7 @@ function getNowFails(): Store {
   };
 }
 
-describe('loading in the same turn from a store that reads synchronously (Store.getNow)', function () {
+describe('loading and saving in the same turn with a store that answers synchronously (Store.getNow, Store.compareAndSetNow)', function () {
   const managers: Manager[] = [];
   async function open(options: ManagerOptions): Promise<Manager> {
     const manager = await createManager({ gcInterval: 0, ...options });
@@ -70,6 +70,46 @@ describe('loading in the same turn from a store that reads synchronously (Store.
     expect(calls).to.deep.equal([undefined]);
     expect(reported).to.have.length(1);
     expect((second.req as unknown as { session: { isNew: boolean } }).session.isNew).to.equal(true);
+  });
+
+  it('a write ends the response in the same turn, saved: the next read sees it without waiting', async function () {
+    const manager = await open({ provider: 'memory' });
+    const { req, res } = exchange();
+    expressSession(manager)(req, res, () => {
+      (req as unknown as { session: { set(key: string, value: unknown): void } }).session.set('n', 7);
+      res.end('ok');
+    });
+    expect(res.writableEnded, 'ended before end() returned').to.equal(true);
+    const cookie = String(res.getHeader('set-cookie')).split(';')[0]!;
+    const next = exchange(cookie);
+    expressSession(manager)(next.req, next.res, () => undefined);
+    expect((next.req as unknown as { session: { get(key: string): unknown } }).session.get('n')).to.equal(7);
+  });
+
+  it('a save whose record changed meanwhile falls back to the full save and merges, losing no update', async function () {
+    const manager = await open({ provider: 'memory' });
+    const first = await manager.load(exchange().req);
+    first.set('count', 0);
+    await first.release();
+    const cookie = manager.cookieFor(first.id).split(';')[0]!;
+    const [a, b] = [await manager.load(exchange(cookie).req), await manager.load(exchange(cookie).req)];
+    a.increment('count');
+    b.increment('count');
+    await a.release();
+    await b.release();
+    expect((await manager.load(exchange(cookie).req)).get('count')).to.equal(2);
+  });
+
+  it('a value that is not JSON still fails the release with the error naming it', async function () {
+    const manager = await open({ provider: 'memory' });
+    const session = await manager.load(exchange().req);
+    session.set('when', 'now');
+    const value = { big: 1 as unknown };
+    session.set('bad', value);
+    value.big = 10n;
+    const error = await session.release().then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(SessionError).with.property('code', 'ERR_SESSION_INVALID_VALUE');
+    expect((error as Error).message).to.include('bad.big');
   });
 
   it('on Fastify a read that throws answers 500 through the error handler', async function () {
