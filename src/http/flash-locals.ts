@@ -29,6 +29,9 @@ const FLASH: PropertyDescriptor = {
  * using connect-flash do with `res.locals.flash = req.flash()`) replaces it with that value.
  */
 export function exposeFlash(locals: object, session: AnySession): void {
-  Object.defineProperty(locals, SESSION, { configurable: true, writable: true, value: session });
+  // An assignment, not a definition: a symbol key stays out of for…in, Object.keys and JSON anyway,
+  // and on Express's dictionary-mode `res.locals` this function took 2.70 µs a request with two
+  // definitions, 0.93–1.28 with one (bench/profile.ts, Express memory `ro`).
+  (locals as Locals)[SESSION] = session;
   Object.defineProperty(locals, 'flash', FLASH);
 }
