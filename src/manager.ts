@@ -106,19 +106,18 @@ export class Manager implements SessionCore {
     const staleIds: string[] = [];
     if (client.id === undefined) return this.#unknown(req, client, now, staleIds);
     const { store } = this;
-    if (store.getNow === undefined) {
-      return store.get(client.id).then(
-        (record) => this.#loaded(req, client, record, now, staleIds),
-        (error: unknown) => this.#loadFailed(error, req, client, now, staleIds),
-      );
-    }
-    let record: string | undefined;
+    let read: string | undefined | Promise<string | undefined>;
     try {
-      record = store.getNow(client.id);
+      read = store.getNow === undefined ? store.get(client.id) : store.getNow(client.id);
     } catch (error) {
+      // Also a get that throws instead of rejecting: it fails the load like any store failure.
       return this.#loadFailed(error, req, client, now, staleIds);
     }
-    return this.#loaded(req, client, record, now, staleIds);
+    if (typeof read === 'string' || read === undefined) return this.#loaded(req, client, read, now, staleIds);
+    return Promise.resolve(read).then(
+      (record) => this.#loaded(req, client, record, now, staleIds),
+      (error: unknown) => this.#loadFailed(error, req, client, now, staleIds),
+    );
   }
 
   /** #loaded makes the session of a record read for a client's id, or a fresh one when it is missing or unreadable. */

@@ -112,6 +112,15 @@ describe('loading and saving in the same turn with a store that answers synchron
     expect((error as Error).message).to.include('bad.big');
   });
 
+  it('a get that throws instead of rejecting fails the load as a store error too, or gives a detached session with onStoreError "continue"', async function () {
+    const throwing = (): Store => ({ ...getNowFails(), getNow: undefined, get: () => { throw new Error('disk on fire'); } });
+    const strict = await open({ provider: { open: async () => throwing() } });
+    const error = await strict.load(exchange(`sid=${'a'.repeat(32)}`).req).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(SessionError).with.property('code', 'ERR_SESSION_STORE');
+    const lenient = await open({ provider: { open: async () => throwing() }, onStoreError: 'continue', onError: () => undefined });
+    expect((await lenient.load(exchange(`sid=${'a'.repeat(32)}`).req)).isNew).to.equal(true);
+  });
+
   it('on Fastify a read that throws answers 500 through the error handler', async function () {
     const manager = await open({ provider: { open: async () => getNowFails() } });
     const app = Fastify();
