@@ -6,6 +6,7 @@
 // Runs each variant under `node --log-ic` (4,000 requests of warm-up, then 2,000), counts the
 // misses logged over the last 2,000 by function and property name, and divides by the requests
 // among them. With two variants, prints the sites whose count per request differs. Uses the build.
+// KEEP_LOG=1 keeps the V8 log and prints where it is.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
