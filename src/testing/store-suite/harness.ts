@@ -84,8 +84,10 @@ export class StoreHarness {
     const actual = await this.store.get(sid);
     if (actual !== expected) assert.fail(`${hint} (get read ${shown(actual)}, expected ${shown(expected)})`);
     // A store with a synchronous read must answer it exactly as get does, in every state the suite reads.
-    const now = this.store.getNow?.(sid);
-    if (this.store.getNow && now !== expected) assert.fail(`getNow read ${shown(now)} where get read ${shown(actual)}: getNow must answer as get does`);
+    if (this.store.getNow) {
+      const synchronous = this.store.getNow(sid);
+      if (synchronous !== expected) assert.fail(`getNow read ${shown(synchronous)} where get read ${shown(actual)}: getNow must answer as get does`);
+    }
   };
 
   /** expectGone asserts that `sid` reads as missing after an expiry, naming `rule` or the clock mistake. */
