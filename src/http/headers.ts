@@ -38,11 +38,23 @@ const VARIES_BY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
  *   is kept. `current` reads the headers already set, to keep theirs and not repeat `Vary`.
  */
 export function sessionHeaders(session: AnySession, manager: Manager, current: (name: string) => HeaderValue | undefined = () => undefined): SessionHeaders {
+  return headersOf(session, manager, { get: current });
+}
+
+/** HeaderReader reads a header already set on a response. */
+type HeaderReader = Pick<HeaderWriter, 'get'>;
+
+/**
+ * headersOf is {@link sessionHeaders} reading the headers already set through `reader`, so a
+ * {@link HeaderWriter} serves as it is, without a function made per response.
+ */
+function headersOf(session: AnySession, manager: Manager, reader: HeaderReader): SessionHeaders {
   // The Session itself, not its property view: every call through the view is a Proxy trap and a bound method.
   const self = session[SELF];
   const decision = self.cookieDecision();
   // Extra cookies (an old session cookie to clear) go first, so the session cookie wins where the names meet.
-  const headers: SessionHeaders = takeExtraCookies(session, decision.action === 'set').map((value) => ['set-cookie', value]);
+  const extra = takeExtraCookies(session, decision.action === 'set');
+  const headers: SessionHeaders = extra.length === 0 ? [] : extra.map((value) => ['set-cookie', value]);
   if (decision.action !== 'none') {
     self.markDelivered();
     const id = decision.action === 'set' ? decision.id : undefined;
@@ -53,8 +65,8 @@ export function sessionHeaders(session: AnySession, manager: Manager, current: (
     return headers;
   }
   const { cacheControl } = manager.options;
-  if (cacheControl !== false && (decision.action !== 'none' || current('cache-control') === undefined)) headers.push(['cache-control', cacheControl]);
-  const vary = current('vary');
+  if (cacheControl !== false && (decision.action !== 'none' || reader.get('cache-control') === undefined)) headers.push(['cache-control', cacheControl]);
+  const vary = reader.get('vary');
   if (vary === undefined || vary === '') headers.push(['vary', 'Cookie']);
   else if (!VARIES_BY_COOKIE.test(String(vary))) headers.push(['vary', `${String(vary)}, Cookie`]);
   return headers;
@@ -62,7 +74,9 @@ export function sessionHeaders(session: AnySession, manager: Manager, current: (
 
 /** writeSessionHeaders writes {@link sessionHeaders} through an adapter's {@link HeaderWriter}. */
 export function writeSessionHeaders(session: AnySession, manager: Manager, writer: HeaderWriter): void {
-  for (const [name, value] of sessionHeaders(session, manager, (header) => writer.get(header))) {
+  const headers = headersOf(session, manager, writer);
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
     if (name === 'set-cookie') writer.appendCookie(value);
     else writer.set(name, value);
   }
@@ -72,17 +86,19 @@ export function writeSessionHeaders(session: AnySession, manager: Manager, write
  * finishSession is the rule every adapter keeps at the end of a request: save first, then write
  * the headers (through `writer`; none when the headers already went out). A save may change the id
  * (a taken new id, a regenerate followed) or fail, and a failed save must not hand out a cookie
- * for a session that was never stored. When there is nothing to save it writes the headers at
- * once and returns undefined, so a read-only request waits for no promise.
+ * for a session that was never stored. When there is nothing to save, or the save was made in this
+ * turn, it writes the headers at once and returns undefined, so the request waits for no promise.
  */
 export function finishSession(session: AnySession, manager: Manager, writer: HeaderWriter | undefined): Promise<void> | undefined {
-  const write = () => {
-    if (writer !== undefined) writeSessionHeaders(session, manager, writer);
-  };
   const saving = session[SELF][RELEASE_IF_NEEDED]();
-  if (saving !== undefined) return saving.then(write);
-  write();
+  if (saving !== undefined) return saving.then(() => writeIfOpen(session, manager, writer));
+  writeIfOpen(session, manager, writer);
   return undefined;
+}
+
+/** writeIfOpen writes the session headers unless they went out already (there is no writer then). */
+function writeIfOpen(session: AnySession, manager: Manager, writer: HeaderWriter | undefined): void {
+  if (writer !== undefined) writeSessionHeaders(session, manager, writer);
 }
 
 /** appendSetCookie adds `value` to the Set-Cookie header already on `res`, keeping what is there. */

@@ -78,33 +78,41 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   const saveError = hook.saveError;
   if (saveError === undefined) return end.apply(res, args as Parameters<End>);
   hook.ending = true;
-  const done = () => {
-    hook.saveError = undefined;
-    hook.written = true;
-    end.apply(res, args as Parameters<End>);
-    // Hooks of the response's own hold their Hook themselves; the entry is done with. Left in
-    // place, it kept finished node:http responses alive through young collections until a full
-    // one (gc-survival.ts node-sk-memory ro: 368 → 3 bytes a request promoted).
-    if (hook.own) hooks.delete(res);
-  };
-  const failed = (error: Error) => {
-    hook.saveError = undefined;
-    // The framework's error path answers through end: that one must go through.
-    hook.ending = false;
-    if (res.headersSent) {
-      hook.manager.report(error);
-      end.apply(res, args as Parameters<End>);
-    } else {
-      saveError(error);
-    }
-  };
-  const finish = () => finishSession(hook.session, hook.manager, res.headersSent ? undefined : nodeWriter(res));
   const settling = hook.beforeSave?.();
-  const saving = settling ? settling.then(finish) : finish();
-  // Nothing to save (a read-only request): the response ends now, in this turn.
-  if (saving === undefined) done();
-  else saving.then(done, failed);
+  const saving = settling ? settling.then(() => finishFor(res, hook)) : finishFor(res, hook);
+  // Nothing to save (a read-only request), or saved in this turn: the response ends now.
+  if (saving === undefined) endSaved(res, hook, end, args);
+  else saving.then(() => endSaved(res, hook, end, args), (error: Error) => endFailed(res, hook, end, args, saveError, error));
   return res;
+}
+
+/** finishFor saves the session of a held-back end and writes its headers, if they have not gone out. */
+function finishFor(res: ServerResponse, hook: Hook): Promise<void> | undefined {
+  return finishSession(hook.session, hook.manager, res.headersSent ? undefined : nodeWriter(res));
+}
+
+/** endSaved makes the end call that {@link endFor} held back, once the session is saved. */
+function endSaved(res: ServerResponse, hook: Hook, end: End, args: unknown[]): void {
+  hook.saveError = undefined;
+  hook.written = true;
+  end.apply(res, args as Parameters<End>);
+  // Hooks of the response's own hold their Hook themselves; the entry is done with. Left in
+  // place, it kept finished node:http responses alive through young collections until a full
+  // one (gc-survival.ts node-sk-memory ro: 368 → 3 bytes a request promoted).
+  if (hook.own) hooks.delete(res);
+}
+
+/** endFailed reports a failed save of a held-back end: to `saveError` while the headers are unsent, else by ending the response. */
+function endFailed(res: ServerResponse, hook: Hook, end: End, args: unknown[], saveError: (error: Error) => void, error: Error): void {
+  hook.saveError = undefined;
+  // The framework's error path answers through end: that one must go through.
+  hook.ending = false;
+  if (res.headersSent) {
+    hook.manager.report(error);
+    end.apply(res, args as Parameters<End>);
+  } else {
+    saveError(error);
+  }
 }
 
 /** hookOwn gives `res` a writeHead and an end of its own that act for `hook`. */
