@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import { settle, type Callback } from './callback.ts';
-import { checkKey, checkValue, decode, freshState, valueOf, type SessionState, type StoredFlash } from './codec.ts';
+import { checkKey, checkValue, freshState, valueOf, type SessionState, type StoredFlash } from './codec.ts';
 import { idTaken, isSessionError, SessionError, storeError } from './errors.ts';
 import { Flash } from './flash.ts';
 import { KeyedFlashes, UNKEYED } from './keyed-flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
-import { persist, persistNow, refresh, type Saved, type SaveTarget } from './save.ts';
+import { expiresAt, persist, persistNow, rebase, refresh, type Saved, type SaveTarget } from './save.ts';
 import { SessionCookie } from './session-cookie.ts';
 import { propertyView } from './session-view.ts';
 import { checkUserId, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
@@ -785,15 +785,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
 
   /** #saveTarget is what a save of `ops`, already applied to `state`, writes. */
   #saveTarget(state: SessionState, ops: readonly Op[]): SaveTarget {
-    return {
-      id: this.#id,
-      record: this.#record,
-      state,
-      ops,
-      newId: () => this.#core.newId(this.#request),
-      expiresAt: (s, now) => this.#expiresAt(s, now),
-      rebase: (record, now) => this.#rebase(record, now),
-    };
+    return { id: this.#id, record: this.#record, state, ops, request: this.#request };
   }
 
   /** #adopt takes on what a save of `state` wrote; operations recorded since are applied again to a state it rebased. */
@@ -823,9 +815,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   }
 
   #expiresAt(state: SessionState, now: number): number {
-    const { maxLifetimeMs, absoluteLifetimeMs } = this.#core.options;
-    const idle = now + (state.lifetime ?? maxLifetimeMs);
-    return absoluteLifetimeMs === undefined ? idle : Math.min(idle, state.created + absoluteLifetimeMs);
+    return expiresAt(this.#core, state, now);
   }
 
   /** #unfileUser takes a destroyed session out of its user's index; a failure only leaves an entry the listing skips. */
@@ -851,7 +841,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   async #refresh(): Promise<void> {
     this.#refreshed = true;
     this.#rolled = true;
-    const refreshed = await refresh(this.#core, this.#id, this.#record!, this.#state, (state, now) => this.#expiresAt(state, now));
+    const refreshed = await refresh(this.#core, this.#id, this.#record!, this.#state);
     if (refreshed !== undefined) {
       this.#record = refreshed.record;
       this.#state = refreshed.state;
@@ -859,13 +849,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   }
 
   #rebase(base: string | undefined, now: number): SessionState {
-    if (base === undefined) return freshState(now);
-    try {
-      return decode(base);
-    } catch (error) {
-      this.#core.report(error as Error);
-      return freshState(now);
-    }
+    return rebase(this.#core, base, now);
   }
 }
 
