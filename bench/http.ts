@@ -14,10 +14,14 @@ export interface Server {
   child: ChildProcess;
 }
 
-/** startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port. */
-export function startServer(variant: string, redisPort: number): Promise<Server> {
+/**
+ * startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port.
+ * `env` adds to the child's environment (the probes pass NODE_OPTIONS that way).
+ */
+export function startServer(variant: string, redisPort: number, env: Record<string, string> = {}): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', APP, variant, String(redisPort)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${variant}: no port after 20s`)), 20_000);

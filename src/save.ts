@@ -11,8 +11,8 @@ const MAX_HOPS = 4;
 
 /**
  * SaveTarget is the session a {@link persist} call writes. It is data only, made per save; the
- * rules it is written by are the functions below, of the session's core (Express memory `rw`:
- * about 290 bytes a request less than the three closures it carried before, bench/README.md).
+ * rules it is written by are the functions below, of the session's core, not closures over the
+ * Session made for every save (bench/README.md, "Where the added time goes").
  */
 export interface SaveTarget {
   id: string;

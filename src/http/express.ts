@@ -46,7 +46,7 @@ export function expressSession(manager: Manager): ConnectMiddleware {
  * hasSession tells whether the request has its session already: this middleware, mounted twice,
  * attached the response, or another session middleware put a session on the request itself.
  * Not read as `req.session`, which on Express's per-request hidden classes misses V8's inline
- * caches; Express memory `rw`: 113.6 → 112.6 misses a request (bench/ic-misses.ts).
+ * caches; Express memory `rw`: 113.6 → 112.5 misses a request (bench/ic-misses.ts).
  */
 function hasSession(req: IncomingMessage, res: ServerResponse): boolean {
   return hooks.has(res) || (Object.hasOwn(req, 'session') && (req as { session?: unknown }).session !== undefined);

@@ -55,8 +55,8 @@ export function writeSessionHeaders(session: AnySession, manager: Manager, write
 /**
  * emitHeaders decides the headers of {@link sessionHeaders} and hands each to `to` as it goes,
  * reading those already set through it too, so a response's own writer takes them without a list
- * made in between (Express memory `rw`: about 250 bytes a request less to collect). Each
- * header is read before it is written.
+ * made in between (one of the allocations bench/README.md "Where the added time goes" counts).
+ * Each header is read before it is written.
  */
 function emitHeaders(session: AnySession, manager: Manager, to: HeaderWriter): void {
   // The Session itself, not its property view: every call through the view is a Proxy trap and a bound method.

@@ -1,0 +1,85 @@
+// Where a server's CPU time goes, per request, split by what runs it: V8's garbage collector, its
+// inline-cache runtime (property lookups that missed), compiled JavaScript, V8's builtins, the
+// kernel, and the rest of the runtime. Unlike callgrind's instruction counts this is time, so it
+// shows work that runs slowly for its instructions (bench/README.md).
+//   node --import tsx bench/perf-split.ts <variant> [<baseline variant>] [ro|rw] [seconds]
+// Each variant runs under `node --perf-basic-prof` (so `perf` can name JavaScript functions) with
+// 50 connections: 4 s of warm-up, then `perf record -e cpu-clock` of the server for `seconds`
+// (default 5) under load. µs a request = samples × sample period ÷ requests answered meanwhile.
+// With a baseline, prints the split of both and the symbols whose time differs most. Needs `perf`
+// on the PATH and the build (npm run build first).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSessions, load, startServer, stopServer } from './http.ts';
+
+const args = process.argv.slice(2);
+const seconds = /^\d+$/.test(args.at(-1) ?? '') ? Number(args.pop()) : 5;
+const scenario = args.at(-1) === 'ro' || args.at(-1) === 'rw' ? args.pop()! : 'ro';
+const variants = args.length > 0 ? args : ['express-sk-memory', 'express-bare'];
+const HZ = 2000;
+
+/** PARTS names what runs a symbol, first match wins; anything else is "runtime, other". */
+const PARTS: [string, RegExp][] = [
+  ['garbage collector', /Scaveng|Heap::|Heap\b|Marking|Marker|Sweep|Evacuat|Ephemeron|RecordWrite|Compactor|MemoryAllocator|BodyDescriptor|RememberedSet|SlotSet|MemoryChunk|FreeList/],
+  ['inline-cache runtime', /LookupIterator|IC::|LoadIC|StoreIC|StubCache|ComputeHandler|DescriptorArray|TransitionArray|TransitionsAccessor|Map::|MigrateToMap|PrototypeIterator|FieldIndex|FieldType|FeedbackNexus|FeedbackVector/],
+  ['javascript, sessionkit', /^JS:.*\/dist\/(src|providers)\//],
+  ['javascript, other', /^JS:/],
+  ['builtins', /^Builtins_/],
+  ['kernel', /^\[k\]/],
+  ['libc', /memmove|memcpy|memset|memcmp|malloc|_int_free|\bfree\b|pthread_/],
+];
+
+type Split = { perRequest: Map<string, number>; parts: Map<string, number> };
+
+/** profile loads `variant` and returns µs a request by symbol and by part. */
+async function profile(variant: string): Promise<Split> {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-perf-'));
+  const data = join(dir, 'perf.data');
+  const server = await startServer(variant, 6379, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof`.trim() });
+  try {
+    const cookies = await createSessions(server.port, 50);
+    await load(server.port, `/${scenario}`, cookies, 50, { duration: 4 });
+    const perf = spawn('perf', ['record', '-e', 'cpu-clock', '-F', String(HZ), '-p', String(server.child.pid), '-o', data, '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+    const recorded = new Promise((resolve) => perf.once('exit', resolve));
+    const result = await load(server.port, `/${scenario}`, cookies, 50, { duration: seconds + 1 });
+    await recorded;
+    // The requests answered while perf recorded: the run's rate over the recorded seconds.
+    const requests = result.rps * seconds;
+    const report = execFileSync('perf', ['report', '-i', data, '--no-children', '--sort', 'sym', '--stdio', '-n'], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+    const perRequest = new Map<string, number>();
+    for (const line of report.split('\n')) {
+      const match = /^\s*[\d.]+%\s+(\d+)\s+(\[.\])\s+(.*)$/.exec(line);
+      if (!match) continue;
+      const name = `${match[2] === '[k]' ? '[k] ' : ''}${match[3]!.trim().replace(/0x[0-9a-f]+/g, 'X')}`;
+      perRequest.set(name, (perRequest.get(name) ?? 0) + (Number(match[1]) * 1e6) / HZ / requests);
+    }
+    const parts = new Map<string, number>();
+    for (const [name, us] of perRequest) {
+      const part = PARTS.find(([, pattern]) => pattern.test(name))?.[0] ?? 'runtime, other';
+      parts.set(part, (parts.get(part) ?? 0) + us);
+    }
+    return { perRequest, parts };
+  } finally {
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const splits: Split[] = [];
+for (const variant of variants) splits.push(await profile(variant));
+const names = [...PARTS.map(([name]) => name), 'runtime, other'];
+const total = (split: Split) => [...split.parts.values()].reduce((a, b) => a + b, 0);
+const columns = (values: number[]) => values.map((v) => v.toFixed(2).padStart(8)).join(' ');
+console.log(`µs a request (${scenario})${' '.repeat(13)}${variants.map((v) => v.slice(0, 17).padStart(18)).join('')}`);
+for (const name of names) console.log(`${name.padEnd(32)}${columns(splits.map((s) => s.parts.get(name) ?? 0))}`);
+console.log(`${'all'.padEnd(32)}${columns(splits.map(total))}`);
+if (splits.length === 2) {
+  const [a, b] = splits as [Split, Split];
+  const symbols = [...new Set([...a.perRequest.keys(), ...b.perRequest.keys()])];
+  const delta = (name: string) => (a.perRequest.get(name) ?? 0) - (b.perRequest.get(name) ?? 0);
+  symbols.sort((x, y) => Math.abs(delta(y)) - Math.abs(delta(x)));
+  console.log(`\nsymbols whose time differs most (${variants[0]} − ${variants[1]}, µs a request):`);
+  for (const name of symbols.slice(0, 25)) console.log(`${delta(name) >= 0 ? '+' : ''}${delta(name).toFixed(2).padStart(6)}  ${name.slice(0, 110)}`);
+}
