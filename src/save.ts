@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, decode, encode, freshState, type SessionState } from './codec.ts';
 import { SessionError, storeError } from './errors.ts';
 import { applyOp, type Op } from './ops.ts';

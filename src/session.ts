@@ -245,7 +245,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
   get cookie(): SessionCookie {
     return (this.#cookie ??= new SessionCookie({
       cookieMaxAgeMs: () => this.#cookieMaxAgeMs(),
-      expiresAt: () => this.#expiresAt(this.#state, this.#ops.length > 0 ? this.#core.options.now() : this.#state.touched),
+      expiresAt: () => expiresAt(this.#core, this.#state, this.#ops.length > 0 ? this.#core.options.now() : this.#state.touched),
       now: () => this.#core.options.now(),
       setLifetime: (ms) => {
         this.#apply({ kind: 'lifetime', ms });
@@ -500,14 +500,14 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       } else {
         const record = await store.get(oldId);
         if (record !== undefined) {
-          const expiresAt = this.#expiresAt(this.#state, options.now());
-          if (!store.compareAndSet) await store.set(newId, record, expiresAt);
-          else if (!(await store.compareAndSet(newId, undefined, record, expiresAt))) throw idTaken(providerName);
+          const expiry = expiresAt(this.#core, this.#state, options.now());
+          if (!store.compareAndSet) await store.set(newId, record, expiry);
+          else if (!(await store.compareAndSet(newId, undefined, record, expiry))) throw idTaken(providerName);
         }
         await store.destroy(oldId);
       }
       if (user !== undefined && store.indexAdd && store.indexRemove) {
-        const until = this.#state.indexedUntil ?? this.#expiresAt(this.#state, options.now());
+        const until = this.#state.indexedUntil ?? expiresAt(this.#core, this.#state, options.now());
         await store.indexAdd(userKey(user), newId, until);
         await store.indexRemove(userKey(user), oldId);
       }
@@ -634,7 +634,7 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       }
     }
     this.#record = record;
-    this.#state = this.#rebase(record, options.now());
+    this.#state = rebase(this.#core, record, options.now());
     this.#dropChanges();
   }
 
@@ -814,10 +814,6 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
     }
   }
 
-  #expiresAt(state: SessionState, now: number): number {
-    return expiresAt(this.#core, state, now);
-  }
-
   /** #unfileUser takes a destroyed session out of its user's index; a failure only leaves an entry the listing skips. */
   async #unfileUser(user: string, sid: string): Promise<void> {
     const { store, providerName } = this.#core;
@@ -846,10 +842,6 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
       this.#record = refreshed.record;
       this.#state = refreshed.state;
     }
-  }
-
-  #rebase(base: string | undefined, now: number): SessionState {
-    return rebase(this.#core, base, now);
   }
 }
 
