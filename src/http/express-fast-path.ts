@@ -83,14 +83,15 @@ function hookRequestPrototype(proto: object): boolean {
  * on the framework prototype where there is one, else as properties of `req`.
  */
 export function setRequestSession(req: IncomingMessage, session: AnySession): void {
-  const proto = frameworkPrototype(req, IncomingMessage.prototype);
+  // A `session` of the request's own (left undefined by another middleware) would hide the prototype's.
+  const proto = Object.hasOwn(req, 'session') ? undefined : frameworkPrototype(req, IncomingMessage.prototype);
   if (proto !== undefined && hookRequestPrototype(proto)) {
     requestSessions.set(req, session);
     return;
   }
   const target = req as IncomingMessage & { session?: AnySession };
   target.session = session;
-  if (!('sessionID' in req)) Object.defineProperty(req, 'sessionID', { configurable: true, get: () => target.session?.id });
+  if (!Object.hasOwn(req, 'sessionID')) Object.defineProperty(req, 'sessionID', { configurable: true, get: () => target.session?.id });
 }
 
 /** hookResponsePrototype gives a framework response prototype a writeHead and an end that act for the hooked responses inheriting them. */

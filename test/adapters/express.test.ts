@@ -147,6 +147,39 @@ describe('express adapter', function () {
     }
   });
 
+  it('a request that has its session already keeps it: the middleware mounted twice, or another session middleware first', async function () {
+    const manager = await createManager({ gcInterval: 0 });
+    const app = express();
+    app.use((req, _res, next) => {
+      // Another session middleware before sessionkit: its session stays, unless it left none.
+      if (req.path === '/foreign') (req as { session?: unknown }).session = { foreign: true };
+      if (req.path === '/unset') (req as { session?: unknown }).session = undefined;
+      next();
+    });
+    app.use(expressSession(manager));
+    app.use(expressSession(manager));
+    app.get('/twice', (req, res) => void res.json(req.session.increment('n')));
+    app.get('/foreign', (req, res) => void res.json(req.session));
+    app.get('/unset', (req, res) => void res.json(req.session.increment('n')));
+    const running = await serve(app);
+    try {
+      const client = new CookieClient(running.base);
+      const first = await client.request('/twice');
+      expect(first.headers.getSetCookie()).to.have.length(1);
+      expect((await client.request('/twice')).body).to.equal('2');
+      const foreign = await new CookieClient(running.base).request('/foreign');
+      expect(JSON.parse(foreign.body)).to.deep.equal({ foreign: true });
+      expect(foreign.headers.getSetCookie()).to.deep.equal([]);
+      const unset = await new CookieClient(running.base).request('/unset');
+      expect(unset.body).to.equal('1');
+      expect(unset.headers.getSetCookie()).to.have.length(1);
+      expect(await manager.count()).to.equal(2);
+    } finally {
+      await running.close();
+      await manager.close();
+    }
+  });
+
   it('res.locals.flash is the flash view of the request, for res.render', async function () {
     const manager = await createManager({ gcInterval: 0 });
     const app = express();
