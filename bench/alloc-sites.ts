@@ -12,11 +12,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSessions, load, startServer, stopServer } from './http.ts';
+import { createSessions, load, startServer, stopServer, variantsAndScenario } from './http.ts';
 
-const args = process.argv.slice(2);
-const scenario = args.at(-1) === 'ro' || args.at(-1) === 'rw' ? args.pop()! : 'ro';
-const variants = args.length > 0 ? args : ['express-sk-memory', 'express-bare'];
+const { variants, scenario } = variantsAndScenario(process.argv.slice(2), ['express-sk-memory', 'express-bare']);
 const SAMPLER = fileURLToPath(new URL('./alloc-sampler.mjs', import.meta.url));
 
 interface ProfileNode {

@@ -33,6 +33,16 @@ export function startServer(variant: string, redisPort: number, env: Record<stri
   });
 }
 
+/**
+ * variantsAndScenario reads a probe's arguments `<variant>... [ro|rw]`: the variants (`fallback`
+ * when none is given) and the scenario (`ro` when none is given).
+ */
+export function variantsAndScenario(args: string[], fallback: string[]): { variants: string[]; scenario: 'ro' | 'rw' } {
+  const rest = [...args];
+  const scenario = rest.at(-1) === 'ro' || rest.at(-1) === 'rw' ? (rest.pop() as 'ro' | 'rw') : 'ro';
+  return { variants: rest.length > 0 ? rest : fallback, scenario };
+}
+
 /** stopServer ends one child by its pid and waits for it. */
 export async function stopServer(server: Server): Promise<void> {
   if (server.child.exitCode !== null) return;

@@ -13,11 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createSessions, load } from './http.ts';
+import { createSessions, load, variantsAndScenario } from './http.ts';
 
-const args = process.argv.slice(2);
-const scenario = args.at(-1) === 'ro' || args.at(-1) === 'rw' ? args.pop()! : 'ro';
-const variants = args.length > 0 ? args : ['express-bare', 'express-sk-memory'];
+const { variants, scenario } = variantsAndScenario(process.argv.slice(2), ['express-bare', 'express-sk-memory']);
 const app = fileURLToPath(new URL('./servers/app.ts', import.meta.url));
 
 /** Each request closes its response once: this site counts the requests among the logged misses. */

@@ -12,12 +12,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSessions, load, startServer, stopServer } from './http.ts';
+import { createSessions, load, startServer, stopServer, variantsAndScenario } from './http.ts';
 
 const args = process.argv.slice(2);
 const seconds = /^\d+$/.test(args.at(-1) ?? '') ? Number(args.pop()) : 5;
-const scenario = args.at(-1) === 'ro' || args.at(-1) === 'rw' ? args.pop()! : 'ro';
-const variants = args.length > 0 ? args : ['express-sk-memory', 'express-bare'];
+const { variants, scenario } = variantsAndScenario(args, ['express-sk-memory', 'express-bare']);
 const HZ = 2000;
 
 /** PARTS names what runs a symbol, first match wins; anything else is "runtime, other". */
