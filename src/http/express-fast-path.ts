@@ -1,7 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
 import type { AnySession } from './headers.ts';
-import { attachSession, endFor, hooks, writeHeadFor, type Hook } from './hold-end.ts';
+import { attachSession, endFor, hooks, newHook, writeHeadFor } from './hold-end.ts';
 
 /**
  * The Express fast path: the middleware adds no property to `req` or `res`.
@@ -125,7 +125,7 @@ export function attachResponse(res: ServerResponse, session: AnySession, manager
   if (attached !== undefined) return attached.session;
   const proto = frameworkPrototype(res, ServerResponse.prototype);
   if (proto === undefined || Object.hasOwn(res, 'writeHead') || Object.hasOwn(res, 'end')) return attachSession(res, session, manager);
-  const hook: Hook = { session, manager, ending: false, own: false };
+  const hook = newHook(session, manager, false);
   hooks.set(res, hook);
   hookResponsePrototype(proto);
   return session;

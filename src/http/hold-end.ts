@@ -1,13 +1,14 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import { appendSetCookie, applyHeaders, finishSession, nodeWriter, sessionHeaders, type AnySession } from './headers.ts';
+import { appendSetCookie, finishSession, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
 
 /**
  * A node response gets its session headers however the handler writes it, and does not end
  * before its session is saved: writeHead adds the headers (node also calls writeHead implicitly
- * on the first write or end), and end waits for the save. This file holds that logic once, for
- * hooks on the response itself; express-fast-path.ts serves Express's responses with the same
- * logic from their shared prototype.
+ * on the first write or end), and end waits for the save. So a response whose headers are still
+ * unsent at its end gets them after the save, from the writeHead that node's end makes. This file
+ * holds that logic once, for hooks on the response itself; express-fast-path.ts serves Express's
+ * responses with the same logic from their shared prototype.
  */
 
 /**
@@ -21,13 +22,19 @@ export interface Hook {
   ending: boolean;
   /** own: the hooks are properties of the response itself, not of a framework's shared prototype. */
   own: boolean;
-  /** written: the end hook wrote the session headers after the save, so writeHead has none left to add. */
-  written?: boolean;
   /**
    * beforeSave runs when the response ends, before the save: an adapter may settle there which
    * session that is, returning a promise when it has something to wait for.
    */
   beforeSave?: () => Promise<void> | undefined;
+}
+
+/**
+ * newHook makes the Hook of one response with every field it will get, so later assignments keep
+ * its hidden class and need no property storage added (V8's MigrateToMap, per request).
+ */
+export function newHook(session: AnySession, manager: Manager, own: boolean): Hook {
+  return { session, manager, saveError: undefined, ending: false, own, beforeSave: undefined };
 }
 
 /** hooks holds the hooked responses; a response hooked once keeps its first session. */
@@ -62,7 +69,9 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
       }
       args[index] = rest;
     }
-    if (!hook.written) applyHeaders(res, hook.session, hook.manager);
+    // Not asked whether the headers went out (an inline-cache miss on Express's responses): writeHead
+    // on such a response throws in node, and so does the first header set here.
+    writeSessionHeaders(hook.session, hook.manager, nodeWriter(res));
   }
   return writeHead.apply(res, args as Parameters<WriteHead>);
 }
@@ -79,22 +88,26 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   if (saveError === undefined) return end.apply(res, args as Parameters<End>);
   hook.ending = true;
   const settling = hook.beforeSave?.();
-  const saving = settling ? settling.then(() => finishFor(res, hook)) : finishFor(res, hook);
+  const saving = settling ? settling.then(() => saveFor(hook)) : saveFor(hook);
   // Nothing to save (a read-only request), or saved in this turn: the response ends now.
   if (saving === undefined) endSaved(res, hook, end, args);
   else saving.then(() => endSaved(res, hook, end, args), (error: Error) => endFailed(res, hook, end, args, saveError, error));
   return res;
 }
 
-/** finishFor saves the session of a held-back end and writes its headers, if they have not gone out. */
-function finishFor(res: ServerResponse, hook: Hook): Promise<void> | undefined {
-  return finishSession(hook.session, hook.manager, res.headersSent ? undefined : nodeWriter(res));
+/**
+ * saveFor saves the session of a held-back end. Its headers are left to the writeHead that node's
+ * end makes when they have not gone out, which writes them after the save as
+ * {@link finishSession} would; not asking `res.headersSent` here spares an Express response an
+ * inline-cache miss (bench/README.md, "Inline-cache misses").
+ */
+function saveFor(hook: Hook): Promise<void> | undefined {
+  return finishSession(hook.session, hook.manager, undefined);
 }
 
 /** endSaved makes the end call that {@link endFor} held back, once the session is saved. */
 function endSaved(res: ServerResponse, hook: Hook, end: End, args: unknown[]): void {
   hook.saveError = undefined;
-  hook.written = true;
   end.apply(res, args as Parameters<End>);
   // Hooks of the response's own hold their Hook themselves; the entry is done with. Left in
   // place, it kept finished node:http responses alive through young collections until a full
@@ -134,7 +147,7 @@ export function hookOwn(res: ServerResponse, hook: Hook): void {
 export function attachSession(res: ServerResponse, session: AnySession, manager: Manager): AnySession {
   const attached = hooks.get(res);
   if (attached !== undefined) return attached.session;
-  const hook: Hook = { session, manager, ending: false, own: true };
+  const hook = newHook(session, manager, true);
   hooks.set(res, hook);
   hookOwn(res, hook);
   return session;
