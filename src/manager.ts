@@ -49,7 +49,7 @@ export class Manager implements SessionCore {
     this.store = store;
     this.options = options;
     this.providerName = providerName;
-    this.#verified = new VerifiedCookies(options.secrets);
+    this.#verified = new VerifiedCookies(options.secrets, (id) => isValidId(id, options.idLength));
     if (options.gcIntervalMs > 0 && store.gc) {
       this.#timer = setInterval(() => void this.#tick(), options.gcIntervalMs);
       this.#timer.unref();
@@ -259,8 +259,9 @@ export class Manager implements SessionCore {
     }
     raw ??= readCookie(req.headers.cookie, cookieName);
     if (raw === undefined) return { id: undefined, presented: false, resign: false };
-    let id: string | undefined = raw;
+    let id: string = raw;
     let resign = false;
+    let valid: boolean;
     if (secrets.length > 0) {
       const verified = raw.length <= 2 * idLength + 64 ? this.#verified.unsign(raw) : undefined;
       if (verified === undefined) {
@@ -269,8 +270,11 @@ export class Manager implements SessionCore {
       }
       id = verified.value;
       resign = verified.stale;
+      valid = verified.accepted;
+    } else {
+      valid = isValidId(id, idLength);
     }
-    if (!isValidId(id, idLength)) {
+    if (!valid) {
       this.#rejected('malformed', raw);
       return { id: undefined, presented: true, resign: false };
     }

@@ -76,17 +76,28 @@ describe('cookie', function () {
   });
 
   it('VerifiedCookies answers like unsign, keeps only values that verified, and holds at most its size', function () {
-    const verified = new VerifiedCookies([secretA, secretB], 2);
+    const verified = new VerifiedCookies([secretA, secretB], undefined, 2);
     const [a, b] = [sign(id, secretA), sign(id.replace('0', '1'), secretB)];
-    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false });
-    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false });
-    expect(verified.unsign(b)).to.deep.equal({ value: id.replace('0', '1'), stale: true });
+    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false, accepted: true });
+    expect(verified.unsign(a)).to.deep.equal({ value: id, stale: false, accepted: true });
+    expect(verified.unsign(b)).to.deep.equal({ value: id.replace('0', '1'), stale: true, accepted: true });
     for (const bad of [a + 'x', a.slice(0, -1), id, '']) expect(verified.unsign(bad), bad).to.equal(undefined);
     const fresh = new VerifiedCookies([secretB]);
     expect(fresh.unsign(a), 'a value verified by another rotation list').to.equal(undefined);
     const c = sign(id.replace('0', '2'), secretA);
-    expect(verified.unsign(c)).to.deep.equal({ value: id.replace('0', '2'), stale: false });
-    expect(verified.unsign(a), 'evicted, verified again').to.deep.equal({ value: id, stale: false });
+    expect(verified.unsign(c)).to.deep.equal({ value: id.replace('0', '2'), stale: false, accepted: true });
+    expect(verified.unsign(a), 'evicted, verified again').to.deep.equal({ value: id, stale: false, accepted: true });
+  });
+
+  it('VerifiedCookies asks `accepts` once per value and keeps its verdict, also a refusal', function () {
+    const asked: string[] = [];
+    const verified = new VerifiedCookies([secretA], (value) => (asked.push(value), value === id));
+    const [good, other] = [sign(id, secretA), sign('not-an-id', secretA)];
+    for (let i = 0; i < 3; i++) {
+      expect(verified.unsign(good)).to.deep.equal({ value: id, stale: false, accepted: true });
+      expect(verified.unsign(other)).to.deep.equal({ value: 'not-an-id', stale: false, accepted: false });
+    }
+    expect(asked).to.deep.equal([id, 'not-an-id']);
   });
 
   it('serializeCookie writes HttpOnly, SameSite and no Domain by default, and the clearing cookie keeps name, path and domain', function () {
