@@ -15,6 +15,22 @@ describe('codec', function () {
     expect(back).to.deep.equal(state);
   });
 
+  it('encode writes the record format stores already hold, field for field, in a fixed order', function () {
+    const state = freshState(1_765_000_000_000);
+    state.touched = 1_765_000_000_123;
+    expect(encode(state, 1 << 20)).to.equal('{"v":1,"c":1765000000000,"t":1765000000123,"d":{}}');
+    state.data.name = 'Zoë "q"';
+    state.data.n = 1.5;
+    state.user = 'u"1';
+    state.indexedUntil = 1_765_000_900_000;
+    state.lifetime = 86_400_000;
+    state.flashes.push({ level: 'info', text: 'hi', id: 'x1' });
+    state.keyedFlashes.form = { field: 'email' };
+    const envelope = { v: 1, c: state.created, t: state.touched, d: state.data, u: state.user, x: state.indexedUntil, l: state.lifetime, f: [['info', 'hi', 'x1']], k: state.keyedFlashes };
+    expect(encode(state, 1 << 20)).to.equal(JSON.stringify(envelope));
+    expect(decode(encode(state, 1 << 20))).to.deep.equal(state);
+  });
+
   for (const key of ['__proto__', 'constructor', 'prototype']) {
     it(`decode refuses a record with a ${key} key anywhere, without polluting prototypes`, function () {
       const record = `{"v":1,"c":1,"t":1,"d":{"x":{"${key}":{"polluted":true}}}}`;
