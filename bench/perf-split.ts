@@ -9,7 +9,7 @@
 // With a baseline, prints the split of both and the symbols whose time differs most. Needs `perf`
 // on the PATH and the build (npm run build first).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSessions, load, startServer, stopServer, variantsAndScenario } from './http.ts';
@@ -63,6 +63,9 @@ async function profile(variant: string): Promise<Split> {
   } finally {
     await stopServer(server);
     rmSync(dir, { recursive: true, force: true });
+    // --perf-basic-prof also has V8 write a log of each isolate of the server into the working directory.
+    const own = `-${server.child.pid}-v8.log`;
+    for (const name of readdirSync('.')) if (name.startsWith('isolate-') && name.endsWith(own)) rmSync(name, { force: true });
   }
 }
 
