@@ -6,7 +6,7 @@ import { attachResponse, setRequestSession } from './express-fast-path.ts';
 import { exposeFlash } from './flash-locals.ts';
 import type { AnySession } from './headers.ts';
 import { hooks, saveBeforeEnd } from './hold-end.ts';
-import { withSession } from './with-session.ts';
+import { loadNow } from './with-session.ts';
 
 export type { SessionData, TypedSession };
 
@@ -38,7 +38,9 @@ export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next
 export function expressSession(manager: Manager): ConnectMiddleware {
   return (req, res, next) => {
     if (hasSession(req, res)) return next();
-    withSession(manager, req, (session) => start(req, res, next, session, manager), next);
+    const loaded = loadNow(manager, req, next);
+    if (loaded instanceof Promise) startWhenLoaded(loaded, req, res, next, manager);
+    else if (loaded !== undefined) start(req, res, next, loaded, manager);
   };
 }
 
@@ -50,6 +52,11 @@ export function expressSession(manager: Manager): ConnectMiddleware {
  */
 function hasSession(req: IncomingMessage, res: ServerResponse): boolean {
   return hooks.has(res) || (Object.hasOwn(req, 'session') && (req as { session?: unknown }).session !== undefined);
+}
+
+/** startWhenLoaded calls {@link start} once the store has read the session; a failed read goes to `next`. */
+function startWhenLoaded(loading: Promise<AnySession>, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void, manager: Manager): void {
+  loading.then((session) => start(req, res, next, session, manager), next);
 }
 
 /** start puts a loaded session on the request and the response, and goes on to the next handler. */

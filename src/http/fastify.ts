@@ -4,7 +4,7 @@ import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
-import { withSession } from './with-session.ts';
+import { loadNow } from './with-session.ts';
 
 export type { SessionData, TypedSession };
 
@@ -102,8 +102,13 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
   // Callback hooks rather than async ones: a request whose store reads synchronously goes on in
   // this turn, and a read-only request finishes its session without waiting for a promise that has
   // nothing to wait for.
+  const startWhenLoaded = (loading: Promise<AnySession>, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    loading.then((session) => start(request, reply, done, session), done);
+  };
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    withSession(manager, request.raw, (session) => start(request, reply, done, session), done);
+    const loaded = loadNow(manager, request.raw, done);
+    if (loaded instanceof Promise) startWhenLoaded(loaded, request, reply, done);
+    else if (loaded !== undefined) start(request, reply, done, loaded);
   });
 
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {

@@ -3,17 +3,17 @@ import { LOAD_NOW, type Manager } from '../manager.ts';
 import type { AnySession } from './headers.ts';
 
 /**
- * withSession calls `use` with the request's session: in this turn when the store reads
- * synchronously (`Store.getNow`, the memory provider), else once it has loaded. A failure to load
- * goes to `fail`; `use` itself runs outside of that, so what it throws is its caller's.
+ * loadNow returns the request's session: the session itself when the store read it in this turn
+ * (`Store.getNow`, the memory provider), else a promise of it, or undefined when loading failed
+ * and the error went to `fail`. An adapter goes on with a session loaded in this turn by a plain
+ * call, and makes a closure only to wait for a promise, in a function of its own: a closure in the
+ * hook itself had V8 make a context for every request, used or not.
  */
-export function withSession(manager: Manager, req: IncomingMessage, use: (session: AnySession) => void, fail: (error: Error) => void): void {
-  let loaded: AnySession | Promise<AnySession>;
+export function loadNow(manager: Manager, req: IncomingMessage, fail: (error: Error) => void): AnySession | Promise<AnySession> | undefined {
   try {
-    loaded = manager[LOAD_NOW](req);
+    return manager[LOAD_NOW](req);
   } catch (error) {
-    return fail(error as Error);
+    fail(error as Error);
+    return undefined;
   }
-  if (loaded instanceof Promise) loaded.then(use, fail);
-  else use(loaded);
 }
