@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
-import { appendSetCookie, finishSession, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
+import { RELEASE_IF_NEEDED, SELF } from '../session.ts';
+import { appendSetCookie, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
 
 /**
  * A node response gets its session headers however the handler writes it, and does not end
@@ -96,13 +97,13 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
 }
 
 /**
- * saveFor saves the session of a held-back end. Its headers are left to the writeHead that node's
- * end makes when they have not gone out, which writes them after the save as
- * {@link finishSession} would; not asking `res.headersSent` here spares an Express response an
- * inline-cache miss (bench/README.md, "Inline-cache misses").
+ * saveFor saves the session of a held-back end, as finishSession (headers.ts) does, but leaves the
+ * headers to the writeHead that node's end makes when they have not gone out, which writes them
+ * after the save all the same. Not asking `res.headersSent` here spares an Express response an
+ * inline-cache miss (bench/README.md, "Inline-cache misses"); not writing, a promise to wait for.
  */
 function saveFor(hook: Hook): Promise<void> | undefined {
-  return finishSession(hook.session, hook.manager, undefined);
+  return hook.session[SELF][RELEASE_IF_NEEDED]();
 }
 
 /** endSaved makes the end call that {@link endFor} held back, once the session is saved. */
