@@ -6,7 +6,7 @@ import { attachResponse, setRequestSession } from './express-fast-path.ts';
 import { exposeFlash } from './flash-locals.ts';
 import type { AnySession } from './headers.ts';
 import { hooks, saveBeforeEnd } from './hold-end.ts';
-import { loadNow } from './with-session.ts';
+import { loadNow } from './load-now.ts';
 
 export type { SessionData, TypedSession };
 

@@ -4,7 +4,7 @@ import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
-import { loadNow } from './with-session.ts';
+import { loadNow } from './load-now.ts';
 
 export type { SessionData, TypedSession };
 

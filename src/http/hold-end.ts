@@ -31,8 +31,8 @@ export interface Hook {
 }
 
 /**
- * newHook makes the Hook of one response with every field it will get, so later assignments keep
- * its hidden class and need no property storage added (V8's MigrateToMap, per request).
+ * newHook makes the Hook of one response with every field it will get, so that setting one later
+ * keeps its hidden class and adds no property storage.
  */
 export function newHook(session: AnySession, manager: Manager, own: boolean): Hook {
   return { session, manager, saveError: undefined, ending: false, own, beforeSave: undefined };
