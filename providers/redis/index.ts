@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ChainableCommander, Cluster, ClusterOptions, Redis, RedisOptions as ClientOptions } from 'ioredis';
 import { SessionError } from '../../src/errors.ts';
 import { indexKeyHash } from '../shared/index-key.ts';
@@ -86,7 +87,11 @@ interface ScriptCommands {
 type Client = (Redis | Cluster) & ScriptCommands;
 
 /** WriteCommand names the commands that change data, the ones `wait_replicas` confirms. */
-type WriteCommand = 'set' | 'del' | 'pexpire' | 'zrem' | 'sessionkitCompareAndSet' | 'sessionkitMove' | 'sessionkitTake' | 'sessionkitIndexAdd';
+type ScriptName = keyof typeof SCRIPTS;
+type WriteCommand = 'set' | 'del' | 'pexpire' | 'zrem' | ScriptName;
+
+/** SHAS holds the SHA1 of each script, by which EVALSHA runs it once the server has it cached. */
+const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, { lua }]) => [name, createHash('sha1').update(lua).digest('hex')])) as Record<ScriptName, string>;
 
 const SCAN_COUNT = 1000;
 
@@ -312,7 +317,24 @@ export class RedisStore implements Store {
   private write(command: WriteCommand, ...args: (string | number)[]): Promise<unknown> {
     // Commands, scripts included, have the same names on the client and on a pipeline.
     const send = (target: Client | ChainableCommander) => (target as unknown as Record<WriteCommand, (...a: (string | number)[]) => Promise<unknown>>)[command].apply(target, args);
-    return this.options.waitReplicas ? this.writeAndWait(send) : send(this.client);
+    if (this.options.waitReplicas) return this.writeAndWait(send);
+    return Object.hasOwn(SCRIPTS, command) ? this.evalScript(command as ScriptName, args) : send(this.client);
+  }
+
+  /**
+   * evalScript runs one of the scripts by its SHA1, and sends its source only when the server
+   * answers NOSCRIPT (not cached yet, or its cache lost in a restart); a NOSCRIPT reply means
+   * nothing ran, so the second send cannot apply a write twice. Plain EVALSHA rather than the
+   * command `defineCommand` made, whose wrapper costs a closure and a promise more a call: 8.2–8.6
+   * → 7.6–7.7 µs of client CPU a compare-and-set, 50 at a time against a local Redis, in three
+   * alternating runs of 100,000. Pipelines (wait_replicas) keep the defined commands.
+   */
+  private evalScript(name: ScriptName, args: (string | number)[]): Promise<unknown> {
+    const { numberOfKeys, lua } = SCRIPTS[name];
+    return this.client.evalsha(SHAS[name], numberOfKeys, ...args).catch((error: unknown) => {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return this.client.eval(lua, numberOfKeys, ...args);
+    });
   }
 
   private async writeAndWait(send: (target: ChainableCommander) => unknown): Promise<unknown> {

@@ -666,6 +666,28 @@ describe('redis connection faults', function () {
       }
     });
 
+    it('a compare-and-set runs its script by SHA1 and sends the source once after the server lost its script cache', async function () {
+      const store = await open(`redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:scripts:`);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      const calls = async (command: string) => Number(/calls=(\d+)/.exec((await admin.info('commandstats')).split('\n').find((line) => line.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
+      try {
+        await admin.script('FLUSH');
+        await admin.config('RESETSTAT');
+        const id = generateId();
+        assert.equal(await store.compareAndSet!(id, undefined, 'first', later()), true);
+        assert.equal(await store.compareAndSet!(id, 'first', 'second', later()), true);
+        assert.deepEqual([await calls('evalsha'), await calls('eval')], [2, 1], 'the source went once, on NOSCRIPT');
+        await admin.script('FLUSH');
+        assert.equal(await store.compareAndSet!(id, 'second', 'third', later()), true);
+        assert.equal(await store.compareAndSet!(id, 'second', 'fourth', later()), false, 'the third record is stored');
+        assert.equal(await store.get(id), 'third');
+        assert.deepEqual([await calls('evalsha'), await calls('eval')], [4, 2]);
+      } finally {
+        admin.disconnect();
+        await store.close!();
+      }
+    });
+
     it('open with a wrong password fails naming the address and not the password', async function () {
       const wrong = 'Wr0ng-pass-word';
       const err = await rejectsWithin(() => open(`127.0.0.1:${server.port},100,${wrong},0`), 4000);
