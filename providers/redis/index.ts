@@ -315,10 +315,8 @@ export class RedisStore implements Store {
    * promise: an async function returning a promise costs two more turns of the microtask queue.
    */
   private write(command: WriteCommand, ...args: (string | number)[]): Promise<unknown> {
-    // Commands, scripts included, have the same names on the client and on a pipeline.
-    const send = (target: Client | ChainableCommander) => (target as unknown as Record<WriteCommand, (...a: (string | number)[]) => Promise<unknown>>)[command].apply(target, args);
-    if (this.options.waitReplicas) return this.writeAndWait(send);
-    return Object.hasOwn(SCRIPTS, command) ? this.evalScript(command as ScriptName, args) : send(this.client);
+    if (this.options.waitReplicas) return this.writeAndWait(command, args);
+    return Object.hasOwn(SCRIPTS, command) ? this.evalScript(command as ScriptName, args) : send(this.client, command, args);
   }
 
   /**
@@ -337,10 +335,10 @@ export class RedisStore implements Store {
     });
   }
 
-  private async writeAndWait(send: (target: ChainableCommander) => unknown): Promise<unknown> {
+  private async writeAndWait(command: WriteCommand, args: (string | number)[]): Promise<unknown> {
     const { waitReplicas, waitTimeoutMs } = this.options;
     const pipeline = this.client.pipeline();
-    send(pipeline);
+    send(pipeline, command, args);
     pipeline.wait(waitReplicas!, waitTimeoutMs!);
     const [[error, reply] = [], [waitError, confirmed] = []] = (await pipeline.exec()) ?? [];
     if (error) throw error;
@@ -383,6 +381,11 @@ export class RedisStore implements Store {
     if (down === undefined || this.client.status === 'ready') return cause;
     return new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down });
   }
+}
+
+/** send issues one write command on a client or a pipeline: commands, scripts included, have the same names on both. */
+function send(target: Client | ChainableCommander, command: WriteCommand, args: (string | number)[]): Promise<unknown> {
+  return (target as unknown as Record<WriteCommand, (...a: (string | number)[]) => Promise<unknown>>)[command].apply(target, args);
 }
 
 /** describeTarget names what the store connects to, for messages; it never includes a password. */
