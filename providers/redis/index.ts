@@ -136,6 +136,8 @@ export class RedisStore implements Store {
   private readonly guard: StoreGuard;
   /** lastConnectionError is why the connection is down, while it is: a failing call says it. */
   private lastConnectionError: Error | undefined;
+  /** single is the client of a single server (standalone or sentinel), whose writes {@link RedisStore.batchTurn} corks. */
+  private readonly single: Redis | undefined;
 
   constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
     this.client = client;
@@ -146,6 +148,7 @@ export class RedisStore implements Store {
       this.lastConnectionError = undefined;
     });
     this.options = options;
+    this.single = options.mode === 'cluster' ? undefined : (client as Redis);
     this.now = openOptions.now ?? Date.now;
     this.guard = new StoreGuard(NAME, { secrets: [options.password, options.sentinelPassword] });
     const prefix = escapeGlob(options.prefix);
@@ -362,6 +365,7 @@ export class RedisStore implements Store {
     } catch (closed) {
       return Promise.reject(closed);
     }
+    this.batchTurn();
     try {
       sent = call();
     } catch (cause) {
@@ -373,6 +377,24 @@ export class RedisStore implements Store {
   }
 
   /**
+   * batchTurn corks the connection of a single server (standalone or sentinel) until the end of
+   * this turn of the event loop, so the commands of every request handled in the turn go out in
+   * one write, in the order they were issued. ioredis's auto-pipelining batches the same way but
+   * makes a pipeline of each batch: callgrind, Express Redis `rw`, 792.7 → 715.6 k instructions a
+   * request with the cork instead (`ro` 724.8 → 680.8 k); in a loop of reads and
+   * compare-and-sets, 50 at a time, 20.1 → 13.3 µs of client CPU a pair. The cork is taken before a
+   * command is written and released in the check phase, which runs before the event loop waits
+   * for I/O again; a Cluster keeps ioredis's pipelines, one per node.
+   */
+  private batchTurn(): void {
+    const stream = this.single?.stream;
+    // Corked already: by an earlier command of this turn.
+    if (stream === undefined || stream.writableCorked > 0) return;
+    stream.cork();
+    setImmediate(uncork, stream);
+  }
+
+  /**
    * whyDown adds to a failed call why the connection is down, while it is: ioredis fails a call
    * made while it reconnects with "max retries", and the reason is the connection's.
    */
@@ -381,6 +403,11 @@ export class RedisStore implements Store {
     if (down === undefined || this.client.status === 'ready') return cause;
     return new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down });
   }
+}
+
+/** uncork writes what a connection held back during the turn ({@link RedisStore.batchTurn}). */
+function uncork(stream: Redis['stream']): void {
+  stream.uncork();
 }
 
 /** send issues one write command on a client or a pipeline: commands, scripts included, have the same names on both. */
@@ -416,8 +443,6 @@ function clientOptions(options: RedisOptions): ClientOptions {
     autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
     lazyConnect: true,
-    // Commands issued in the same tick (many requests' GETs under load) go out in one write.
-    enableAutoPipelining: true,
   };
   if (options.username) client.username = options.username;
   if (options.password) client.password = options.password;
@@ -429,10 +454,12 @@ function createClient(lib: typeof import('ioredis'), options: RedisOptions): Cli
   const base = clientOptions(options);
   let client: Redis | Cluster;
   if (options.mode === 'cluster') {
-    const { db: _db, lazyConnect: _lazy, retryStrategy: _retry, enableAutoPipelining, ...redisOptions } = base;
+    const { db: _db, lazyConnect: _lazy, retryStrategy: _retry, ...redisOptions } = base;
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
-      enableAutoPipelining,
+      // The commands of one turn of the event loop go out as one pipeline per node (a single
+      // server's connection is corked for the turn instead: RedisStore.batchTurn).
+      enableAutoPipelining: true,
       // While no node is reachable, commands fail at once instead of waiting in a queue.
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelay,

@@ -688,6 +688,29 @@ describe('redis connection faults', function () {
       }
     });
 
+    it('the commands of one turn of the event loop reach the server in one read, in the order issued', async function () {
+      const store = await open(`redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:turn:`);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await admin.info('stats'))?.[1]);
+      try {
+        const ids = Array.from({ length: 50 }, () => generateId());
+        await store.get(ids[0]!);
+        const before = await reads();
+        // 100 commands issued in one turn: each get follows the set of its id.
+        const replies = await Promise.all(ids.flatMap((id, i) => [store.set(id, `record ${i}`, later()), store.get(id)]));
+        const after = await reads();
+        assert.deepEqual(replies.filter((_, i) => i % 2 === 1), ids.map((_, i) => `record ${i}`));
+        // One read for the 100 commands (8 KB, within one 16 KB read), one for admin's INFO; sent one by one, they took 100.
+        assert.ok(after - before <= 3, `${after - before} reads for 100 commands`);
+        // A command issued in the check phase, where the held writes go out, still goes out.
+        const late = await new Promise((resolve, reject) => setImmediate(() => store.get(ids[1]!).then(resolve, reject)));
+        assert.equal(late, 'record 1');
+      } finally {
+        admin.disconnect();
+        await store.close!();
+      }
+    });
+
     it('open with a wrong password fails naming the address and not the password', async function () {
       const wrong = 'Wr0ng-pass-word';
       const err = await rejectsWithin(() => open(`127.0.0.1:${server.port},100,${wrong},0`), 4000);
