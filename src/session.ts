@@ -8,7 +8,7 @@ import { KeyedFlashes, UNKEYED } from './keyed-flash.ts';
 import { applyOp, type Op } from './ops.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './provider.ts';
-import { expiresAt, persist, persistNow, rebase, refresh, type Saved, type SaveTarget } from './save.ts';
+import { expiresAt, persistFirst, persistNow, rebase, refresh, type Saved, type SaveTarget } from './save.ts';
 import { SessionCookie } from './session-cookie.ts';
 import { propertyView } from './session-view.ts';
 import { checkUserId, MOVED_GRACE_MS, movedKey, userKey } from './user-index.ts';
@@ -782,19 +782,29 @@ export class Session<T extends object = Record<string, unknown>> implements Sess
    * #save persists the operations recorded so far. Operations recorded while it runs stay for the
    * next release, and are applied again to the state it returns when that is a fresh one.
    */
-  async #save(): Promise<void> {
+  #save(): Promise<void> {
     const ops = this.#ops;
     const state = this.#state;
     this.#ops = [];
-    let saved: Saved;
+    let saving: Promise<Saved>;
     try {
-      saved = await persist(this.#core, this.#saveTarget(state, ops));
+      saving = persistFirst(this.#core, this.#saveTarget(state, ops));
     } catch (error) {
-      this.#ops = [...ops, ...this.#ops];
-      if (this.#record === undefined) this.#unstored = true;
-      throw error;
+      return Promise.reject(this.#saveFailed(ops, error));
     }
-    this.#adopt(saved, state);
+    return saving.then(
+      (saved) => this.#adopt(saved, state),
+      (error: unknown) => {
+        throw this.#saveFailed(ops, error);
+      },
+    );
+  }
+
+  /** #saveFailed keeps the operations of a failed save for the next release, and returns its error. */
+  #saveFailed(ops: Op[], error: unknown): unknown {
+    this.#ops = [...ops, ...this.#ops];
+    if (this.#record === undefined) this.#unstored = true;
+    return error;
   }
 
   /** #saveTarget is what a save of `ops`, already applied to `state`, writes. */

@@ -187,6 +187,28 @@ describe('Session and Manager', function () {
     expect(first.get('owner')).to.equal('first');
   });
 
+  it('a save that keeps losing its compare-and-set sends each attempt once, gives up after maxRetries and keeps its changes', async function () {
+    await manager.close();
+    await open({ maxRetries: 2 });
+    const id = await created({ n: '1' });
+    const session = await manager.load(fakeRequest(cookieOf(id)));
+    session.set('n', '2');
+    // Every compare-and-set loses, as if another request wrote the session each time.
+    store.inner.compareAndSet = async () => false;
+    store.calls.length = 0;
+    const error = await session.release().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(SessionError);
+    expect((error as SessionError).code).to.equal('ERR_SESSION_CONTENDED');
+    expect((error as SessionError).message).to.include('after 3 conflicting attempts');
+    expect(store.calls).to.deep.equal(['compareAndSet', 'get', 'compareAndSet', 'get', 'compareAndSet']);
+    delete (store.inner as { compareAndSet?: unknown }).compareAndSet;
+    await session.release();
+    expect((await manager.load(fakeRequest(cookieOf(id)))).get('n')).to.equal('2');
+  });
+
   it('typed getters convert what they can (a number or boolean reads as its text) and give the default otherwise', async function () {
     const session = await manager.load(fakeRequest());
     session.set('s', 'text');
