@@ -137,30 +137,29 @@ async function afterConflict(core: SessionCore, target: SaveTarget, id: string, 
   return id;
 }
 
-/** FirstWrite is the record and expiry the first attempt of a save writes. */
-interface FirstWrite {
-  record: string;
-  expiry: number;
-}
-
 /**
- * firstWrite makes what the first attempt of a save writes, from the state the request changed, or
- * returns undefined when the user's index is due for filing first (which {@link persist} does). A
- * value that is not JSON or a record too large throws.
+ * firstWrite makes the record the first attempt of a save writes, from the state the request
+ * changed, stamped `touched` now, or returns undefined when the user's index is due for filing
+ * first (which {@link persist} does). Its expiry is {@link touchedExpiry}: recomputed by the
+ * caller rather than returned beside the record, so the usual save makes no object for the pair.
+ * A value that is not JSON or a record too large throws.
  */
-function firstWrite(core: SessionCore, target: SaveTarget): FirstWrite | undefined {
+function firstWrite(core: SessionCore, target: SaveTarget): string | undefined {
   checkOps(target.ops);
   const { state } = target;
-  const now = core.options.now();
-  state.touched = now;
-  const expiry = expiresAt(core, state, now);
-  if (filingDue(core, state, expiry)) return undefined;
-  return { record: encode(state, core.options.maxRecordSize), expiry };
+  state.touched = core.options.now();
+  if (filingDue(core, state, touchedExpiry(core, state))) return undefined;
+  return encode(state, core.options.maxRecordSize);
+}
+
+/** touchedExpiry is when a session in `state` expires, written at its `touched` time. */
+function touchedExpiry(core: SessionCore, state: SessionState): number {
+  return expiresAt(core, state, state.touched);
 }
 
 /** firstSaved is the outcome of a first attempt that won its compare-and-set. */
-function firstSaved(target: SaveTarget, write: FirstWrite): Saved {
-  return { dropped: false, id: target.id, record: write.record, state: target.state, forwarded: false };
+function firstSaved(target: SaveTarget, record: string): Saved {
+  return { dropped: false, id: target.id, record, state: target.state, forwarded: false };
 }
 
 /**
@@ -174,15 +173,15 @@ function firstSaved(target: SaveTarget, write: FirstWrite): Saved {
 export function persistNow(core: SessionCore, target: SaveTarget): Saved | undefined {
   const { store, providerName } = core;
   if (store.compareAndSetNow === undefined) return undefined;
-  const write = firstWrite(core, target);
-  if (write === undefined) return undefined;
+  const record = firstWrite(core, target);
+  if (record === undefined) return undefined;
   let written: boolean;
   try {
-    written = store.compareAndSetNow(target.id, target.record, write.record, write.expiry);
+    written = store.compareAndSetNow(target.id, target.record, record, touchedExpiry(core, target.state));
   } catch (error) {
     throw storeError(providerName, 'save', error);
   }
-  return written ? firstSaved(target, write) : undefined;
+  return written ? firstSaved(target, record) : undefined;
 }
 
 /**
@@ -196,16 +195,16 @@ export function persistNow(core: SessionCore, target: SaveTarget): Saved | undef
 export function persistFirst(core: SessionCore, target: SaveTarget): Promise<Saved> {
   const { store, providerName } = core;
   if (store.compareAndSet === undefined) return persist(core, target);
-  const write = firstWrite(core, target);
-  if (write === undefined) return persist(core, target);
+  const record = firstWrite(core, target);
+  if (record === undefined) return persist(core, target);
   let writing: Promise<boolean>;
   try {
-    writing = store.compareAndSet(target.id, target.record, write.record, write.expiry);
+    writing = store.compareAndSet(target.id, target.record, record, touchedExpiry(core, target.state));
   } catch (error) {
     return Promise.reject(storeError(providerName, 'save', error));
   }
   return writing.then(
-    (written) => (written ? firstSaved(target, write) : persist(core, target, true)),
+    (written) => (written ? firstSaved(target, record) : persist(core, target, true)),
     (error: unknown) => {
       throw storeError(providerName, 'save', error);
     },
