@@ -117,7 +117,9 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
     if (!session) return done(null, payload);
     slots[UNSAVED] = null;
     const saving = finishSession(session, manager, new ReplyWriter(reply));
-    if (saving === undefined) return done(null, payload);
+    // Nothing to save, or saved in this turn: the reply goes out in this turn's check phase, as a
+    // held-back end does (hold-end.ts, endFor).
+    if (saving === undefined) return void setImmediate(done, null, payload);
     saving.then(() => done(null, payload), done);
   });
 }

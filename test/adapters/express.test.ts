@@ -121,6 +121,35 @@ describe('express adapter', function () {
     expect(wrapped).to.equal(10);
   });
 
+  it('an end that node refuses (a number for a body) answers 500 through the error handler, on a store that saves at once and on one that waits', async function () {
+    for (const manager of [await createManager({ gcInterval: 0 }), await slowManager()]) {
+      const errors: unknown[] = [];
+      const app = express();
+      app.use(expressSession(manager));
+      app.get('/bad', (req, res) => {
+        req.session.set('n', 1);
+        (res.end as (chunk: unknown) => void)(42);
+      });
+      app.get('/n', (req, res) => void res.json(req.session.get('n') ?? null));
+      app.use(((error, _req, res, _next) => {
+        errors.push((error as NodeJS.ErrnoException).code);
+        res.status(500).send('internal error');
+      }) as ErrorRequestHandler);
+      const server = await serve(app);
+      try {
+        const client = new CookieClient(server.base);
+        const reply = await client.request('/bad');
+        expect(reply.status).to.equal(500);
+        expect(errors).to.deep.equal(['ERR_INVALID_ARG_TYPE']);
+        // The session was saved before the end was made, and the 500 carries its cookie.
+        expect((await client.request('/n')).body).to.equal('1');
+      } finally {
+        await server.close();
+        await manager.close();
+      }
+    }
+  });
+
   it('adds no property to req or res (session, writeHead and end live on the prototypes), and an app without the middleware answers as before', async function () {
     const manager = await createManager({ gcInterval: 0 });
     const withSession = express();

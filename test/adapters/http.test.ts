@@ -45,6 +45,21 @@ describe('node:http start(req, res)', function () {
     await manager.close();
   });
 
+  it('an end that node refuses (a number for a body) answers 500 and reaches onError, the process unharmed', async function () {
+    const errors: Error[] = [];
+    const manager = await createManager({ gcInterval: 0, onError: (e) => errors.push(e) });
+    const { server, base } = await listen(async (req, res) => {
+      const session = await manager.start(req, res);
+      session.set('n', 1);
+      (res.end as (chunk: unknown) => void)(42);
+    });
+    const reply = await new CookieClient(base).request('/');
+    expect(reply.status).to.equal(500);
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).to.deep.equal(['ERR_INVALID_ARG_TYPE']);
+    await closeServer(server);
+    await manager.close();
+  });
+
   it('a save that fails answers 500 with no cookie for the unstored session, and reaches onError', async function () {
     const errors: Error[] = [];
     const manager = await createManager({ gcInterval: 0, maxRecordSize: 100, onError: (e) => errors.push(e) });
