@@ -1,5 +1,6 @@
 // Child servers, session creation and autocannon runs over loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 // autocannon ships no types; the part used here is declared in bench/autocannon.d.ts.
@@ -16,10 +17,14 @@ export interface Server {
 
 /**
  * startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port.
- * `env` adds to the child's environment (the probes pass NODE_OPTIONS that way).
+ * `env` adds to the child's environment (the probes pass NODE_OPTIONS that way). A variant written
+ * `<checkout>:<variant>` runs the app of another checkout, over that checkout's build, to compare
+ * two builds side by side (bench/ab.ts).
  */
 export function startServer(variant: string, redisPort: number, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', APP, variant, String(redisPort)], {
+  const split = variant.lastIndexOf(':');
+  const app = split < 0 ? APP : join(variant.slice(0, split), 'bench', 'servers', 'app.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', app, variant.slice(split + 1), String(redisPort)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
