@@ -248,7 +248,7 @@ async function main(): Promise<void> {
       for (const s of SCENARIOS) {
         const added = cpuPerRequest[sk]![s] - cpuPerRequest[bare]![s];
         const limit = framework === 'express' ? 35 : 25;
-        rows.push({ figure: `${framework} memory ${s} vs bare (server CPU / request)`, sessionkit: `${cpuText(sk, s)} (+${fmt(added, 1)})`, peer: `${cpuText(bare, s)} (${bare})`, ratio: fmt(cpuPerRequest[bare]![s] / cpuPerRequest[sk]![s], 2), target: `added ≤ ${limit} µs`, verdict: verdict(added <= limit) });
+        rows.push({ figure: `${framework} memory ${s} vs bare (server CPU / request)`, sessionkit: `${cpuText(sk, s)} (${added < 0 ? '−' : '+'}${fmt(Math.abs(added), 1)})`, peer: `${cpuText(bare, s)} (${bare})`, ratio: fmt(cpuPerRequest[bare]![s] / cpuPerRequest[sk]![s], 2), target: `added ≤ ${limit} µs`, verdict: verdict(added <= limit) });
       }
     }
     const cmd = redisCommands;
