@@ -88,8 +88,8 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
  * ran, as they do behind a store that answers over the network. Alternating the builds before and
  * after under 50 connections (bench/ab.ts, 10–12 rounds of 1.5 s, median of the rounds' ratios),
  * requests/s on the memory store: Express `ro` 1.17, `rw` 1.19; Fastify `ro` 1.01, `rw` 1.35;
- * node:http `ro` 1.05, `rw` 1.42; Express on Redis `ro` 0.95 and 1.00 in two runs. Why the batch is
- * cheaper is not settled (bench/README.md, "Ending in the check phase").
+ * node:http `ro` 1.05, `rw` 1.42; Express on Redis `ro` 0.95, 1.00 and 1.15 in three runs. Why the
+ * batch is cheaper is not settled (bench/README.md, "Ending in the check phase").
  */
 export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[]): ServerResponse {
   // Later ends are ignored, also while a held-back end waits for its turn.
