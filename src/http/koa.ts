@@ -119,6 +119,6 @@ export function koaSession(manager: Manager): Middleware {
     // Nothing to save, or saved in this turn: Koa writes the response in this turn's check phase,
     // as a held-back end does (hold-end.ts, endFor). Alternating the builds before and after
     // (bench/ab.ts, koa-sk-memory, 12 rounds): requests/s `ro` 1.37, `rw` 1.60.
-    await (saving ?? new Promise(setImmediate));
+    await (saving ?? new Promise<void>((resolve) => setImmediate(resolve)));
   };
 }

@@ -60,6 +60,23 @@ describe('node:http start(req, res)', function () {
     await manager.close();
   });
 
+  it('an end that node refuses after the headers went out reaches onError and cuts the response, the process unharmed', async function () {
+    const errors: Error[] = [];
+    const manager = await createManager({ gcInterval: 0, onError: (e) => errors.push(e) });
+    const { server, base } = await listen(async (req, res) => {
+      const session = await manager.start(req, res);
+      session.set('n', 1);
+      res.write('partial');
+      (res.end as (chunk: unknown) => void)(42);
+    });
+    const cut = () => fetch(`${base}/`).then((reply) => reply.text()).then(() => undefined, (error: Error) => error);
+    expect(await cut(), 'the client sees the response cut').to.be.instanceOf(Error);
+    expect(await cut(), 'and the server goes on serving').to.be.instanceOf(Error);
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).to.deep.equal(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE']);
+    await closeServer(server);
+    await manager.close();
+  });
+
   it('a save that fails answers 500 with no cookie for the unstored session, and reaches onError', async function () {
     const errors: Error[] = [];
     const manager = await createManager({ gcInterval: 0, maxRecordSize: 100, onError: (e) => errors.push(e) });
