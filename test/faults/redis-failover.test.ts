@@ -108,7 +108,12 @@ async function failover(topology: Topology, prefix: string, { lagging, wait }: C
     // With wait_replicas, writes succeed again only once the new master has a replica again.
     const rejoined = topology.restart(victim);
     rejoined.catch(() => undefined);
-    await waitFor(() => loads.every(({ tally }) => tally.lastSuccessAt > promotedAt), RECOVER_MS, 'every client succeeds again');
+    await waitFor(() => loads.every(({ tally }) => tally.lastSuccessAt > promotedAt), RECOVER_MS, 'every client succeeds again').catch((error: unknown) => {
+      // What each client did, so a missed recovery says whether clients ran out of attempts or kept failing.
+      const tallies = loads.map(({ tally }) => ({ attempts: tally.attempts, acknowledged: tally.acknowledged, lastSuccessAfterPromotionMs: tally.lastSuccessAt - promotedAt, failures: Object.fromEntries(tally.failures) }));
+      console.log(`      clients at the missed recovery: ${JSON.stringify(tallies)}`);
+      throw error;
+    });
     const recoveredAt = Date.now();
     await rejoined;
     await sleep(AFTER_MS);
