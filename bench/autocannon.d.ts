@@ -11,6 +11,8 @@ declare module 'autocannon' {
     setupClient?: (client: Client) => void;
   }
   interface Result {
+    /** duration is how long the run lasted, in seconds: autocannon counts whole seconds, so a `duration` of 1.5 runs about 2. */
+    duration: number;
     requests: { average: number; total: number };
     '2xx': number;
     non2xx: number;

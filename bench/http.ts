@@ -107,6 +107,8 @@ export async function counterSum(port: number, cookies: string[]): Promise<numbe
 /** LoadResult is what one autocannon run measured. */
 export interface LoadResult {
   rps: number;
+  /** seconds is how long the run lasted. */
+  seconds: number;
   ok: number;
   errors: number;
   non2xx: number;
@@ -129,8 +131,62 @@ export async function load(port: number, path: string, cookies: string[], connec
   });
   return {
     rps: result.requests.average,
+    seconds: result.duration,
     ok: result['2xx'],
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
+}
+
+/** Side is what one variant of a pair measured over its turns: requests/s and server CPU a request. */
+export interface Side {
+  rps: number;
+  cpu: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
+
+/**
+ * turnOrder is the order in which the two variants of a pair (0 and 1, `first` opening) take
+ * `turns` turns each: A B B A, repeated, so that the machine drifting faster or slower over the
+ * pair's run falls on both sides alike, where two runs back to back (`turns` = 1) put the whole
+ * drift between them.
+ */
+export function turnOrder(turns: number, first: 0 | 1): (0 | 1)[] {
+  const second = first === 0 ? 1 : 0;
+  const pattern = [first, second, second, first] as const;
+  return Array.from({ length: 2 * turns }, (_, i) => pattern[i % 4]!);
+}
+
+/**
+ * loadInTurns runs `path` on a pair of servers for `seconds` each, in turns of `turnSeconds`
+ * (whole seconds: autocannon runs whole seconds) in {@link turnOrder}, each server with its own
+ * cookies, one connection a cookie, and sums each side's turns. On this 2-core machine the speed moves by 10–30 % within
+ * seconds; two servers of the same variant (Express on Redis, `rw`, 8 rounds of 5 s a side) gave
+ * the rounds' ratios a standard deviation of 0.16–0.18 back to back and 0.04–0.06 in turns of
+ * about a second (bench/README.md, "Turns").
+ */
+export async function loadInTurns(
+  servers: readonly [Server, Server],
+  path: string,
+  cookies: readonly [string[], string[]],
+  seconds: number,
+  first: 0 | 1,
+  turnSeconds = 1,
+): Promise<[Side, Side]> {
+  const sums = servers.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
+  for (const i of turnOrder(Math.max(1, Math.round(seconds / turnSeconds)), first)) {
+    const before = await cpuMicros(servers[i]);
+    const result = await load(servers[i].port, path, cookies[i], cookies[i].length, { duration: turnSeconds });
+    const sum = sums[i]!;
+    sum.cpu += (await cpuMicros(servers[i])) - before;
+    sum.requests += result.ok + result.non2xx;
+    sum.seconds += result.seconds;
+    sum.ok += result.ok;
+    sum.non2xx += result.non2xx;
+    sum.errors += result.errors;
+  }
+  const side = ({ requests, seconds: s, cpu, ok, non2xx, errors }: (typeof sums)[number]): Side => ({ rps: requests / s, cpu: cpu / requests, ok, non2xx, errors });
+  return [side(sums[0]!), side(sums[1]!)];
 }

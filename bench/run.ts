@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { counterSum, cpuMicros, createSessions, load, startServer, stopServer, type Server } from './http.ts';
+import { counterSum, cpuMicros, createSessions, load, loadInTurns, startServer, stopServer, type Server, type Side } from './http.ts';
 import { commandsPerRequest, startRedis, stopRedis } from './redis-commands.ts';
 import { fmt, median, table, verdict, type Row } from './report.ts';
 
@@ -50,9 +50,9 @@ type Scenario = (typeof SCENARIOS)[number];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
- * roundOrder is the order of one round's pairs: each sessionkit variant runs right beside its
- * peer, so that a drift in the machine's speed during the run hits both sides of a ratio alike;
- * which of the two goes first alternates between rounds, and the pairs rotate.
+ * roundOrder is the order of one round's pairs: each sessionkit variant runs in turns with its
+ * peer (`loadInTurns`), so that a drift in the machine's speed during the run hits both sides of a
+ * ratio alike; which of the two opens alternates between rounds, and the pairs rotate.
  */
 function roundOrder(round: number): [PairName, string, string][] {
   const names = Object.keys(PAIRS) as PairName[];
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     }
     log(`warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
 
-    // Throughput: every round runs every pair once per scenario, its two variants back to back
+    // Throughput: every round runs every pair once per scenario, its two variants in turns
     // (see roundOrder), then the variants without a peer.
     const samples: Record<string, Record<Scenario, number[]>> = {};
     const cpuSamples: Record<string, Record<Scenario, number[]>> = {};
@@ -112,36 +112,43 @@ async function main(): Promise<void> {
       pairRatios[name] = { ro: [], rw: [] };
       pairCpuRatios[name] = { ro: [], rw: [] };
     }
-    const run = async (v: string, scenario: Scenario, round: number) => {
-      const cookies = await createSessions(port(v), CONNECTIONS);
-      const cpuBefore = await cpuMicros(servers.get(v)!);
-      const result = await load(port(v), `/${scenario}`, cookies, CONNECTIONS, { duration });
-      const cpu = ((await cpuMicros(servers.get(v)!)) - cpuBefore) / (result.ok + result.non2xx);
-      samples[v]![scenario].push(result.rps);
-      cpuSamples[v]![scenario].push(cpu);
+    // record keeps one variant's figures of one run and checks its counters after `rw`.
+    const record = async (v: string, scenario: Scenario, round: number, side: Side, cookies: string[]) => {
+      samples[v]![scenario].push(side.rps);
+      cpuSamples[v]![scenario].push(side.cpu);
       let note = '';
       if (scenario === 'rw' && !v.endsWith('bare')) {
         const sum = await counterSum(port(v), cookies);
         const acc = (rwExact[v] ??= { ok: 0, sum: 0 });
-        acc.ok += result.ok;
+        acc.ok += side.ok;
         acc.sum += sum;
-        note = ` counters ${sum} (requests still in flight when the run stopped are in the counters, not in 2xx)`;
+        note = ` counters ${sum} (requests still in flight when a turn stopped are in the counters, not in 2xx)`;
       }
-      log(`round ${round + 1} ${scenario} ${v}: ${fmt(result.rps)} req/s, ${fmt(cpu, 1)} µs CPU/request (2xx ${result.ok}, non-2xx ${result.non2xx}, errors ${result.errors})${note}`);
-      return { rps: result.rps, cpu };
+      log(`round ${round + 1} ${scenario} ${v}: ${fmt(side.rps)} req/s, ${fmt(side.cpu, 1)} µs CPU/request (2xx ${side.ok}, non-2xx ${side.non2xx}, errors ${side.errors})${note}`);
+    };
+    // runAlone runs a variant without a peer for the whole duration.
+    const runAlone = async (v: string, scenario: Scenario, round: number) => {
+      const cookies = await createSessions(port(v), CONNECTIONS);
+      const cpuBefore = await cpuMicros(servers.get(v)!);
+      const result = await load(port(v), `/${scenario}`, cookies, CONNECTIONS, { duration });
+      const requests = result.ok + result.non2xx;
+      const cpu = ((await cpuMicros(servers.get(v)!)) - cpuBefore) / requests;
+      await record(v, scenario, round, { ...result, rps: requests / result.seconds, cpu }, cookies);
     };
     for (let round = 0; round < rounds; round++) {
       // The scenarios alternate too, so neither ro nor rw always runs on a server fresh from the other.
       for (const scenario of round % 2 === 0 ? SCENARIOS : [...SCENARIOS].reverse()) {
         for (const [name, first, second] of roundOrder(round)) {
-          const a = await run(first, scenario, round);
-          const b = await run(second, scenario, round);
+          const pair = [first, second] as const;
+          const cookies = [await createSessions(port(first), CONNECTIONS), await createSessions(port(second), CONNECTIONS)] as const;
+          const [a, b] = await loadInTurns([servers.get(first)!, servers.get(second)!], `/${scenario}`, cookies, duration, 0);
+          for (const [i, side] of [a, b].entries()) await record(pair[i]!, scenario, round, side, cookies[i]!);
           const [sk, peer] = first === PAIRS[name][0] ? [a, b] : [b, a];
           pairRatios[name][scenario].push(sk.rps / peer.rps);
           // CPU ratios are peer ÷ sessionkit, so that above 1 means sessionkit costs less, like the req/s ratios.
           pairCpuRatios[name][scenario].push(peer.cpu / sk.cpu);
         }
-        for (const v of ['node-sk-memory', ...Object.values(CEILINGS)]) await run(v, scenario, round);
+        for (const v of ['node-sk-memory', ...Object.values(CEILINGS)]) await runAlone(v, scenario, round);
       }
     }
     const rps: Record<string, Record<Scenario, number>> = {};
@@ -183,7 +190,7 @@ async function main(): Promise<void> {
     const gcLmdb = await child(['gc-lmdb', String(gcSessions)]);
     log(`memory: ${JSON.stringify({ skMemory, peerMemory, gc })}`);
 
-    // A ratio is the median of the rounds' ratios: each compares two runs made back to back.
+    // A ratio is the median of the rounds' ratios: each compares two sides run in turns.
     const ratios: Record<string, number> = {};
     const cpuRatios: Record<string, number> = {};
     const ratioSpread: Record<string, { min: number; max: number }> = {};
@@ -202,7 +209,7 @@ async function main(): Promise<void> {
       sessionkit: lostSk,
       peer: lostPeer,
       detail: contended,
-      // One session per connection: the counters may exceed 2xx by up to `connections` per run,
+      // One session per connection: the counters may exceed 2xx by up to `connections` per turn,
       // the requests autocannon abandoned when its duration ended after the server handled them.
       ownSessionRw: Object.fromEntries(Object.entries(rwExact).map(([v, c]) => [v, { ...c, inFlightAtStop: c.sum - c.ok }])),
     };
