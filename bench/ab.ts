@@ -6,7 +6,7 @@
 // A ratio above 1 means B costs less server CPU a request (A ÷ B) or answers more requests (B ÷ A).
 // A turn as long as the side (`… 8 5 5`) runs the two back to back; the same variant as A and B
 // shows how far one round's ratio moves by the machine alone.
-import type { Server } from './http.ts';
+import type { Server, Turn } from './http.ts';
 import { createSessions, load, loadInTurns, startServer, stopServer, variantsAndScenario } from './http.ts';
 import { median } from './report.ts';
 
@@ -25,13 +25,13 @@ function summary(values: number[]): string {
 const servers: Server[] = [];
 try {
   for (const variant of variants) servers.push(await startServer(variant, 6379));
-  const pair = servers as [Server, Server];
-  const cookies = (await Promise.all(servers.map((server) => createSessions(server.port, 50)))) as [string[], string[]];
+  const cookies = await Promise.all(servers.map((server) => createSessions(server.port, 50)));
   for (const [i, server] of servers.entries()) await load(server.port, `/${scenario}`, cookies[i]!, 50, { duration: 2 });
   const cpuRatios: number[] = [];
   const rpsRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const [a, b] = await loadInTurns(pair, `/${scenario}`, cookies, seconds, round % 2 === 0 ? 0 : 1, turnSeconds);
+    const sides = [0, 1].map((i) => ({ server: servers[i]!, path: `/${scenario}`, cookies: cookies[i]! })) as [Turn, Turn];
+    const [a, b] = await loadInTurns(sides, seconds, round % 2 === 0 ? 0 : 1, turnSeconds);
     cpuRatios.push(a.cpu / b.cpu);
     rpsRatios.push(b.rps / a.rps);
     console.log(`round ${round + 1}: ${variants[0]} ${a.cpu.toFixed(1)} µs ${Math.round(a.rps)} req/s · ${variants[1]} ${b.cpu.toFixed(1)} µs ${Math.round(b.rps)} req/s`);

@@ -159,28 +159,29 @@ export function turnOrder(turns: number, first: 0 | 1): (0 | 1)[] {
   return Array.from({ length: 2 * turns }, (_, i) => pattern[i % 4]!);
 }
 
+/** Turn is one side of a comparison in turns: a server, the path it is loaded on, and the cookies of its connections. */
+export interface Turn {
+  server: Server;
+  path: string;
+  cookies: string[];
+}
+
 /**
- * loadInTurns runs `path` on a pair of servers for `seconds` each, in turns of `turnSeconds`
- * (whole seconds: autocannon runs whole seconds) in {@link turnOrder}, each server with its own
- * cookies, one connection a cookie, and sums each side's turns. On this 2-core machine the speed moves by 10–30 % within
- * seconds; two servers of the same variant (Express on Redis, `rw`, 8 rounds of 5 s a side) gave
- * the rounds' ratios a standard deviation of 0.16–0.18 back to back and 0.04–0.06 in turns of
- * about a second (bench/README.md, "Turns").
+ * loadInTurns runs the two sides of a comparison for `seconds` each, in turns of `turnSeconds`
+ * (whole seconds: autocannon runs whole seconds) in {@link turnOrder}, one connection a cookie,
+ * and sums each side's turns. The sides may be two servers on one path or one server on two
+ * paths. On this 2-core machine the speed moves by 10–30 % within seconds; two servers of the
+ * same variant (Express on Redis, `rw`, 8 rounds of 5 s a side) gave the rounds' ratios a standard
+ * deviation of 0.09–0.18 back to back and 0.05–0.06 in one-second turns (bench/README.md, "Turns").
  */
-export async function loadInTurns(
-  servers: readonly [Server, Server],
-  path: string,
-  cookies: readonly [string[], string[]],
-  seconds: number,
-  first: 0 | 1,
-  turnSeconds = 1,
-): Promise<[Side, Side]> {
-  const sums = servers.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
+export async function loadInTurns(sides: readonly [Turn, Turn], seconds: number, first: 0 | 1, turnSeconds = 1): Promise<[Side, Side]> {
+  const sums = sides.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
   for (const i of turnOrder(Math.max(1, Math.round(seconds / turnSeconds)), first)) {
-    const before = await cpuMicros(servers[i]);
-    const result = await load(servers[i].port, path, cookies[i], cookies[i].length, { duration: turnSeconds });
+    const { server, path, cookies } = sides[i];
+    const before = await cpuMicros(server);
+    const result = await load(server.port, path, cookies, cookies.length, { duration: turnSeconds });
     const sum = sums[i]!;
-    sum.cpu += (await cpuMicros(servers[i])) - before;
+    sum.cpu += (await cpuMicros(server)) - before;
     sum.requests += result.ok + result.non2xx;
     sum.seconds += result.seconds;
     sum.ok += result.ok;

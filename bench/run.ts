@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { counterSum, cpuMicros, createSessions, load, loadInTurns, startServer, stopServer, type Server, type Side } from './http.ts';
+import { counterSum, createSessions, load, loadInTurns, startServer, stopServer, type Server, type Side, type Turn } from './http.ts';
 import { commandsPerRequest, startRedis, stopRedis } from './redis-commands.ts';
 import { fmt, median, table, verdict, type Row } from './report.ts';
 
@@ -44,6 +44,8 @@ type PairName = keyof typeof PAIRS;
 const TARGETS = { express: 1.5, fastify: 1.75 } as const;
 const CEILINGS = { express: 'express-bare', fastify: 'fastify-bare', node: 'node-bare' } as const;
 const VARIANTS = [...new Set([...Object.values(PAIRS).flat(), 'node-sk-memory', ...Object.values(CEILINGS)])];
+/** RO_RW are the variants whose read is compared with their write (memory `ro` not slower than `rw`). */
+const RO_RW = ['express-sk-memory', 'express-skp-memory'];
 const SCENARIOS = ['ro', 'rw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -61,6 +63,14 @@ function roundOrder(round: number): [PairName, string, string][] {
     const [sk, peer] = PAIRS[name];
     return round % 2 === 0 ? [name, sk, peer] : [name, peer, sk];
   });
+}
+
+/**
+ * medianRun is the run whose `figure` is the median of the runs' (the lower of the two middle ones
+ * when they are even in number), so that a row shows the two sides of the very round it judges.
+ */
+function medianRun<T>(runs: T[], figure: (run: T) => number): T {
+  return [...runs].sort((a, b) => figure(a) - figure(b))[(runs.length - 1) >> 1]!;
 }
 
 /** spread is the lowest and highest of a ratio's rounds, to show how far one round can be trusted. */
@@ -98,7 +108,8 @@ async function main(): Promise<void> {
     log(`warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
 
     // Throughput: every round runs every pair once per scenario, its two variants in turns
-    // (see roundOrder), then the variants without a peer.
+    // (see roundOrder), then each framework's sessionkit variant in turns with the bare framework,
+    // and after both scenarios, the memory variants' read in turns with their write.
     const samples: Record<string, Record<Scenario, number[]>> = {};
     const cpuSamples: Record<string, Record<Scenario, number[]>> = {};
     const pairRatios = {} as Record<PairName, Record<Scenario, number[]>>;
@@ -112,6 +123,10 @@ async function main(): Promise<void> {
       pairRatios[name] = { ro: [], rw: [] };
       pairCpuRatios[name] = { ro: [], rw: [] };
     }
+    // ceilings: each round's sessionkit variant and bare framework, run in turns; roRw: each round's ro and rw of one variant.
+    const ceilings: Record<string, Record<Scenario, { sk: Side; bare: Side }[]>> = {};
+    for (const framework of Object.keys(CEILINGS)) ceilings[framework] = { ro: [], rw: [] };
+    const roRw: Record<string, { ro: Side; rw: Side }[]> = Object.fromEntries(RO_RW.map((v) => [v, []]));
     // record keeps one variant's figures of one run and checks its counters after `rw`.
     const record = async (v: string, scenario: Scenario, round: number, side: Side, cookies: string[]) => {
       samples[v]![scenario].push(side.rps);
@@ -126,29 +141,38 @@ async function main(): Promise<void> {
       }
       log(`round ${round + 1} ${scenario} ${v}: ${fmt(side.rps)} req/s, ${fmt(side.cpu, 1)} µs CPU/request (2xx ${side.ok}, non-2xx ${side.non2xx}, errors ${side.errors})${note}`);
     };
-    // runAlone runs a variant without a peer for the whole duration.
-    const runAlone = async (v: string, scenario: Scenario, round: number) => {
-      const cookies = await createSessions(port(v), CONNECTIONS);
-      const cpuBefore = await cpuMicros(servers.get(v)!);
-      const result = await load(port(v), `/${scenario}`, cookies, CONNECTIONS, { duration });
-      const requests = result.ok + result.non2xx;
-      const cpu = ((await cpuMicros(servers.get(v)!)) - cpuBefore) / requests;
-      await record(v, scenario, round, { ...result, rps: requests / result.seconds, cpu }, cookies);
+    // inTurns runs two sides, each a variant on a scenario with sessions of its own, in turns
+    // (loadInTurns), and records both.
+    const inTurns = async (round: number, a: [string, Scenario], b: [string, Scenario]): Promise<[Side, Side]> => {
+      const sides: Turn[] = [];
+      for (const [v, scenario] of [a, b]) sides.push({ server: servers.get(v)!, path: `/${scenario}`, cookies: await createSessions(port(v), CONNECTIONS) });
+      const measured = await loadInTurns(sides as [Turn, Turn], duration, 0);
+      for (const [i, [v, scenario]] of [a, b].entries()) await record(v, scenario, round, measured[i]!, sides[i]!.cookies);
+      return measured;
     };
     for (let round = 0; round < rounds; round++) {
       // The scenarios alternate too, so neither ro nor rw always runs on a server fresh from the other.
       for (const scenario of round % 2 === 0 ? SCENARIOS : [...SCENARIOS].reverse()) {
         for (const [name, first, second] of roundOrder(round)) {
-          const pair = [first, second] as const;
-          const cookies = [await createSessions(port(first), CONNECTIONS), await createSessions(port(second), CONNECTIONS)] as const;
-          const [a, b] = await loadInTurns([servers.get(first)!, servers.get(second)!], `/${scenario}`, cookies, duration, 0);
-          for (const [i, side] of [a, b].entries()) await record(pair[i]!, scenario, round, side, cookies[i]!);
+          const [a, b] = await inTurns(round, [first, scenario], [second, scenario]);
           const [sk, peer] = first === PAIRS[name][0] ? [a, b] : [b, a];
           pairRatios[name][scenario].push(sk.rps / peer.rps);
           // CPU ratios are peer ÷ sessionkit, so that above 1 means sessionkit costs less, like the req/s ratios.
           pairCpuRatios[name][scenario].push(peer.cpu / sk.cpu);
         }
-        for (const v of ['node-sk-memory', ...Object.values(CEILINGS)]) await runAlone(v, scenario, round);
+        // Each framework's sessionkit variant in turns with the bare framework, for the CPU it adds.
+        for (const [framework, bare] of Object.entries(CEILINGS)) {
+          const sk = `${framework}-sk-memory`;
+          const [first, second] = round % 2 === 0 ? [sk, bare] : [bare, sk];
+          const [a, b] = await inTurns(round, [first, scenario], [second, scenario]);
+          ceilings[framework]![scenario].push(first === sk ? { sk: a, bare: b } : { sk: b, bare: a });
+        }
+      }
+      // A read against a write on one server, in turns, for "ro is not slower than rw".
+      for (const v of RO_RW) {
+        const [first, second] = round % 2 === 0 ? SCENARIOS : ([...SCENARIOS].reverse() as Scenario[]);
+        const [a, b] = await inTurns(round, [v, first], [v, second]);
+        roRw[v]!.push(first === 'ro' ? { ro: a, rw: b } : { ro: b, rw: a });
       }
     }
     const rps: Record<string, Record<Scenario, number>> = {};
@@ -224,18 +248,19 @@ async function main(): Promise<void> {
         rows.push({ figure: `${label(name)} ${s} (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[peer]![s])} (${peer})`, ratio: `${fmt(r, 2)} (${fmt(low, 2)}–${fmt(high, 2)})`, target: `≥ ${min.toFixed(2)}`, verdict: verdict(r >= min) });
       }
     }
-    // A read costs no more than a write: the read path must not be the slow one. Like the ratios
-    // above, the median of the rounds' own ratios (a round's ro over its rw), with their spread.
-    for (const v of ['express-sk-memory', 'express-skp-memory']) {
-      const perRound = samples[v]!.ro.map((ro, i) => ro / samples[v]!.rw[i]!);
-      const r = median(perRound);
-      const { min: low, max: high } = spread(perRound);
-      rows.push({ figure: `${v} ro vs rw (req/s)`, sessionkit: fmt(rps[v]!.ro), peer: `${fmt(rps[v]!.rw)} (rw)`, ratio: `${fmt(r, 2)} (${fmt(low, 2)}–${fmt(high, 2)})`, target: '≥ 1.00', verdict: verdict(r >= 1) });
+    // A read costs no more than a write: the read path must not be the slow one. Judged on the
+    // round whose ro ÷ rw (run in turns) is the median, shown with the spread of all rounds.
+    for (const v of RO_RW) {
+      const readOverWrite = ({ ro, rw }: { ro: Side; rw: Side }) => ro.rps / rw.rps;
+      const run = medianRun(roRw[v]!, readOverWrite);
+      const r = readOverWrite(run);
+      const { min: low, max: high } = spread(roRw[v]!.map(readOverWrite));
+      rows.push({ figure: `${v} ro vs rw (req/s)`, sessionkit: fmt(run.ro.rps), peer: `${fmt(run.rw.rps)} (rw)`, ratio: `${fmt(r, 2)} (${fmt(low, 2)}–${fmt(high, 2)})`, target: '≥ 1.00', verdict: verdict(r >= 1) });
     }
     for (const [framework, bare] of Object.entries(CEILINGS)) {
-      const sk = `${framework}-sk-memory`;
       for (const s of SCENARIOS) {
-        rows.push({ figure: `${framework} memory ${s} vs bare (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[bare]![s])} (${bare})`, ratio: fmt(rps[sk]![s] / rps[bare]![s], 2), target: 'ceiling', verdict: '' });
+        const run = medianRun(ceilings[framework]![s], ({ sk, bare: b }) => sk.rps / b.rps);
+        rows.push({ figure: `${framework} memory ${s} vs bare (req/s)`, sessionkit: fmt(run.sk.rps), peer: `${fmt(run.bare.rps)} (${bare})`, ratio: fmt(run.sk.rps / run.bare.rps, 2), target: 'ceiling', verdict: '' });
       }
     }
     const cpuText = (v: string, s: Scenario) => `${fmt(cpuPerRequest[v]![s], 1)} µs`;
@@ -250,12 +275,14 @@ async function main(): Promise<void> {
         rows.push({ figure: `express ${kind} ${s}: properties over get/set (server CPU / request)`, sessionkit: `${fmt(added, 1)} µs`, peer: '—', ratio: '—', target: 'reported', verdict: '' });
       }
     }
+    // The CPU sessionkit adds over the bare framework, judged on the round (its two sides run in
+    // turns) whose difference is the median.
     for (const [framework, bare] of Object.entries(CEILINGS)) {
-      const sk = `${framework}-sk-memory`;
       for (const s of SCENARIOS) {
-        const added = cpuPerRequest[sk]![s] - cpuPerRequest[bare]![s];
+        const { sk, bare: b } = medianRun(ceilings[framework]![s], (run) => run.sk.cpu - run.bare.cpu);
+        const added = sk.cpu - b.cpu;
         const limit = framework === 'express' ? 35 : 25;
-        rows.push({ figure: `${framework} memory ${s} vs bare (server CPU / request)`, sessionkit: `${cpuText(sk, s)} (${added < 0 ? '−' : '+'}${fmt(Math.abs(added), 1)})`, peer: `${cpuText(bare, s)} (${bare})`, ratio: fmt(cpuPerRequest[bare]![s] / cpuPerRequest[sk]![s], 2), target: `added ≤ ${limit} µs`, verdict: verdict(added <= limit) });
+        rows.push({ figure: `${framework} memory ${s} vs bare (server CPU / request)`, sessionkit: `${fmt(sk.cpu, 1)} µs (${added < 0 ? '−' : '+'}${fmt(Math.abs(added), 1)})`, peer: `${fmt(b.cpu, 1)} µs (${bare})`, ratio: fmt(b.cpu / sk.cpu, 2), target: `added ≤ ${limit} µs`, verdict: verdict(added <= limit) });
       }
     }
     const cmd = redisCommands;
@@ -292,6 +319,9 @@ async function main(): Promise<void> {
       cpuRatios,
       cpuMicrosPerRequest: cpuPerRequest,
       cpuSamples,
+      // Every round's sides, run in turns: sessionkit beside the bare framework, and ro beside rw.
+      ceilings,
+      roRw,
       redisCommandsPerRequest: cmd.sessionkit,
       peerRedisCommandsPerRequest: cmd.peer,
       redisCommandNames,
