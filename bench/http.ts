@@ -17,6 +17,9 @@ export interface Server {
 
 /**
  * startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port.
+ * Every child runs without V8's memory reducer, which shrinks the heap of a process left idle for
+ * a few seconds (as each server is while the other pairs run) and made its next seconds of load
+ * cost 16–36 % more CPU a request; without it, 4–15 % (bench/README.md, "Turns").
  * `env` adds to the child's environment (the probes pass NODE_OPTIONS that way). A variant written
  * `<checkout>:<variant>` runs the app of another checkout, over that checkout's build, to compare
  * two builds side by side (bench/ab.ts).
@@ -24,7 +27,7 @@ export interface Server {
 export function startServer(variant: string, redisPort: number, env: Record<string, string> = {}): Promise<Server> {
   const split = variant.lastIndexOf(':');
   const app = split < 0 ? APP : join(variant.slice(0, split), 'bench', 'servers', 'app.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', app, variant.slice(split + 1), String(redisPort)], {
+  const child = spawn(process.execPath, ['--no-memory-reducer', '--import', 'tsx', app, variant.slice(split + 1), String(redisPort)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
@@ -145,6 +148,8 @@ export interface Side {
   ok: number;
   non2xx: number;
   errors: number;
+  /** warmOk counts the 2xx answers of the turn that warmed the side up, not measured (a counter check adds them). */
+  warmOk: number;
 }
 
 /**
@@ -175,6 +180,10 @@ export interface Turn {
  * deviation of 0.09–0.18 back to back and 0.05–0.06 in one-second turns (bench/README.md, "Turns").
  */
 export async function loadInTurns(sides: readonly [Turn, Turn], seconds: number, first: 0 | 1, turnSeconds = 1): Promise<[Side, Side]> {
+  // A server left idle runs its first seconds of load slower, so each side first gets a turn
+  // that is not counted (bench/README.md, "Turns").
+  const warmOk = [0, 0];
+  for (const i of turnOrder(1, first)) warmOk[i] = (await load(sides[i].server.port, sides[i].path, sides[i].cookies, sides[i].cookies.length, { duration: 1 })).ok;
   const sums = sides.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
   for (const i of turnOrder(Math.max(1, Math.round(seconds / turnSeconds)), first)) {
     const { server, path, cookies } = sides[i];
@@ -188,6 +197,6 @@ export async function loadInTurns(sides: readonly [Turn, Turn], seconds: number,
     sum.non2xx += result.non2xx;
     sum.errors += result.errors;
   }
-  const side = ({ requests, seconds: s, cpu, ok, non2xx, errors }: (typeof sums)[number]): Side => ({ rps: requests / s, cpu: cpu / requests, ok, non2xx, errors });
-  return [side(sums[0]!), side(sums[1]!)];
+  const side = ({ requests, seconds: s, cpu, ok, non2xx, errors }: (typeof sums)[number], i: number): Side => ({ rps: requests / s, cpu: cpu / requests, ok, non2xx, errors, warmOk: warmOk[i]! });
+  return [side(sums[0]!, 0), side(sums[1]!, 1)];
 }
