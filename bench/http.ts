@@ -19,7 +19,7 @@ export interface Server {
  * startServer runs bench/servers/app.ts for `variant` in a child and resolves with its port.
  * Every child runs without V8's memory reducer, which shrinks the heap of a process left idle for
  * a few seconds (as each server is while the other pairs run) and made its next seconds of load
- * cost 16–36 % more CPU a request; without it, 4–15 % (bench/README.md, "Turns").
+ * cost 16–38 % more CPU a request; without it, 4–15 % (bench/README.md, "Idle servers").
  * `env` adds to the child's environment (the probes pass NODE_OPTIONS that way). A variant written
  * `<checkout>:<variant>` runs the app of another checkout, over that checkout's build, to compare
  * two builds side by side (bench/ab.ts).
@@ -181,7 +181,7 @@ export interface Turn {
  */
 export async function loadInTurns(sides: readonly [Turn, Turn], seconds: number, first: 0 | 1, turnSeconds = 1): Promise<[Side, Side]> {
   // A server left idle runs its first seconds of load slower, so each side first gets a turn
-  // that is not counted (bench/README.md, "Turns").
+  // that is not counted (bench/README.md, "Idle servers").
   const warmOk = [0, 0];
   for (const i of turnOrder(1, first)) warmOk[i] = (await load(sides[i].server.port, sides[i].path, sides[i].cookies, sides[i].cookies.length, { duration: 1 })).ok;
   const sums = sides.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
