@@ -141,7 +141,7 @@ export async function load(port: number, path: string, cookies: string[], connec
   };
 }
 
-/** Side is what one variant of a pair measured over its turns: requests/s and server CPU a request. */
+/** Side is what one side of a comparison measured over its turns: requests/s and server CPU a request. */
 export interface Side {
   rps: number;
   cpu: number;
