@@ -45,14 +45,21 @@ describe('node:http start(req, res)', function () {
     await manager.close();
   });
 
-  it('an end that node refuses (a number for a body) answers 500 and reaches onError, the process unharmed', async function () {
+  /** refusedEnd serves a handler that writes the session, lets `before` act on the response, then ends it with a number, which node refuses. */
+  async function refusedEnd(before: (res: ServerResponse) => void = () => {}) {
     const errors: Error[] = [];
     const manager = await createManager({ gcInterval: 0, onError: (e) => errors.push(e) });
     const { server, base } = await listen(async (req, res) => {
       const session = await manager.start(req, res);
       session.set('n', 1);
+      before(res);
       (res.end as (chunk: unknown) => void)(42);
     });
+    return { errors, manager, server, base };
+  }
+
+  it('an end that node refuses (a number for a body) answers 500 and reaches onError, the process unharmed', async function () {
+    const { errors, manager, server, base } = await refusedEnd();
     const reply = await new CookieClient(base).request('/');
     expect(reply.status).to.equal(500);
     expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).to.deep.equal(['ERR_INVALID_ARG_TYPE']);
@@ -61,14 +68,7 @@ describe('node:http start(req, res)', function () {
   });
 
   it('an end that node refuses after the headers went out reaches onError and cuts the response, the process unharmed', async function () {
-    const errors: Error[] = [];
-    const manager = await createManager({ gcInterval: 0, onError: (e) => errors.push(e) });
-    const { server, base } = await listen(async (req, res) => {
-      const session = await manager.start(req, res);
-      session.set('n', 1);
-      res.write('partial');
-      (res.end as (chunk: unknown) => void)(42);
-    });
+    const { errors, manager, server, base } = await refusedEnd((res) => res.write('partial'));
     const cut = () => fetch(`${base}/`).then((reply) => reply.text()).then(() => undefined, (error: Error) => error);
     expect(await cut(), 'the client sees the response cut').to.be.instanceOf(Error);
     expect(await cut(), 'and the server goes on serving').to.be.instanceOf(Error);
