@@ -22,9 +22,9 @@ export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
 /**
  * RedisOptions is the parsed provider config. Durations are milliseconds. `poolSize`,
  * `idleTimeoutMs` and `idleCheckFrequencyMs` come from the Go configs (the size of go-redis's
- * connection pool and when it closes idle connections) and are validated but ignored: ioredis
- * keeps one multiplexed connection per server, so there is no pool to size and no idle
- * connection to close.
+ * connection pool and when it closes idle connections) and are validated but ignored: every
+ * connection is multiplexed (ioredis's one per server, and a standalone store's request
+ * connection), so there is no pool to size and no idle connection to close.
  */
 export interface RedisOptions {
   /** mode is `standalone` (one address), `cluster` (seed nodes) or `sentinel` (sentinel addresses). */

@@ -9,6 +9,7 @@ import { register } from '../../src/registry.ts';
 import { formatHostPort } from '../shared/dsn.ts';
 import { checkExpiresAt, failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
+import { RequestConnection } from './request-connection.ts';
 
 export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
 
@@ -138,9 +139,12 @@ export class RedisStore implements Store {
   private lastConnectionError: Error | undefined;
   /** single is the client of a single server (standalone or sentinel), whose writes {@link RedisStore.batchTurn} corks. */
   private readonly single: Redis | undefined;
+  /** requests carries the per-session commands of a standalone server while it is up ({@link RedisStore.direct}). */
+  private readonly requests: RequestConnection | undefined;
 
-  constructor(client: Client, options: RedisOptions, openOptions: OpenOptions) {
+  constructor(client: Client, options: RedisOptions, openOptions: OpenOptions, requests?: RequestConnection) {
     this.client = client;
+    this.requests = requests;
     client.on('error', (err: Error) => {
       this.lastConnectionError = err;
     });
@@ -169,7 +173,7 @@ export class RedisStore implements Store {
     } catch (invalid) {
       return Promise.reject(invalid);
     }
-    return this.run('get', () => this.client.get(key), orUndefined);
+    return this.run('get', () => (this.direct?.call(['GET', key]) as Promise<string | null> | undefined) ?? this.client.get(key), orUndefined);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
@@ -241,7 +245,8 @@ export class RedisStore implements Store {
   async indexList(key: string): Promise<string[]> {
     const indexKey = this.indexKey(key);
     // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
-    return this.run('indexList', () => this.client.zrangebyscore(indexKey, `(${this.now()}`, '+inf'));
+    const min = `(${this.now()}`;
+    return this.run('indexList', () => (this.direct?.call(['ZRANGEBYSCORE', indexKey, min, '+inf']) as Promise<string[]> | undefined) ?? this.client.zrangebyscore(indexKey, min, '+inf'));
   }
 
   async count(): Promise<number> {
@@ -274,6 +279,7 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     await this.guard.close(async () => {
+      await this.requests?.close();
       try {
         if (this.client.status === 'ready') {
           await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -333,7 +339,17 @@ export class RedisStore implements Store {
    */
   private write(command: WriteCommand, ...args: (string | number)[]): Promise<unknown> {
     if (this.options.waitReplicas) return this.writeAndWait(command, args);
-    return Object.hasOwn(SCRIPTS, command) ? this.evalScript(command as ScriptName, args) : send(this.client, command, args);
+    if (Object.hasOwn(SCRIPTS, command)) return this.evalScript(command as ScriptName, args);
+    return this.direct?.call([command, ...args]) ?? send(this.client, command, args);
+  }
+
+  /**
+   * direct is the request connection while it is ready, and undefined otherwise (a cluster or
+   * sentinel client, the connection down or still connecting): commands then go through ioredis.
+   */
+  private get direct(): RequestConnection | undefined {
+    const requests = this.requests;
+    return requests !== undefined && requests.ready ? requests : undefined;
   }
 
   /**
@@ -346,9 +362,10 @@ export class RedisStore implements Store {
    */
   private evalScript(name: ScriptName, args: (string | number)[]): Promise<unknown> {
     const { numberOfKeys, lua } = SCRIPTS[name];
-    return this.client.evalsha(SHAS[name], numberOfKeys, ...args).catch((error: unknown) => {
+    const sent = this.direct?.call(['EVALSHA', SHAS[name], numberOfKeys, ...args]) ?? this.client.evalsha(SHAS[name], numberOfKeys, ...args);
+    return sent.catch((error: unknown) => {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return this.client.eval(lua, numberOfKeys, ...args);
+      return this.direct?.call(['EVAL', lua, numberOfKeys, ...args]) ?? this.client.eval(lua, numberOfKeys, ...args);
     });
   }
 
@@ -401,6 +418,8 @@ export class RedisStore implements Store {
    * for I/O again; a Cluster keeps ioredis's pipelines, one per node.
    */
   private batchTurn(): void {
+    // The request connection writes each turn's commands in one piece of its own.
+    if (this.direct !== undefined) return;
     const stream = this.single?.stream;
     // Corked already: by an earlier command of this turn.
     if (stream === undefined || stream.writableCorked > 0) return;
@@ -548,7 +567,23 @@ export const provider: Provider = {
       // The client's error may carry the AUTH arguments: failure keeps no password in the cause.
       throw failure(NAME, `cannot connect to ${describeTarget(options)}`, lastError ?? err, [options.password, options.sentinelPassword]);
     }
-    return new RedisStore(client, options, openOptions);
+    if (options.mode !== 'standalone') return new RedisStore(client, options, openOptions);
+    const [node] = options.nodes;
+    const requests = new RequestConnection({
+      host: node!.host,
+      port: node!.port,
+      tls: options.tls ? { rejectUnauthorized: !options.tlsSkipVerify } : undefined,
+      // As ioredis does: an empty user name or password is no AUTH.
+      username: options.username || undefined,
+      password: options.password || undefined,
+      db: options.db,
+      connectTimeoutMs: options.connectTimeoutMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      retryDelay: reconnectDelay,
+    });
+    // Until it is ready the store's calls go through ioredis; waiting once makes the first ones take it.
+    await requests.opened;
+    return new RedisStore(client, options, openOptions, requests);
   },
 };
 
