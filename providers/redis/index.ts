@@ -10,6 +10,7 @@ import { formatHostPort } from '../shared/dsn.ts';
 import { checkExpiresAt, failure, idTaken, StoreGuard } from '../shared/errors.ts';
 import { parseConfig, type RedisOptions } from './config.ts';
 import { RequestConnection } from './request-connection.ts';
+import type { Reply } from './resp.ts';
 
 export { DEFAULT_PREFIX, parseConfig, type RedisMode, type RedisOptions } from './config.ts';
 
@@ -173,7 +174,7 @@ export class RedisStore implements Store {
     } catch (invalid) {
       return Promise.reject(invalid);
     }
-    return this.run('get', () => (this.direct?.call(['GET', key]) as Promise<string | null> | undefined) ?? this.client.get(key), orUndefined);
+    return this.run('get', () => this.read(['GET', key], () => this.client.get(key)), orUndefined);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
@@ -246,7 +247,7 @@ export class RedisStore implements Store {
     const indexKey = this.indexKey(key);
     // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
     const min = `(${this.now()}`;
-    return this.run('indexList', () => (this.direct?.call(['ZRANGEBYSCORE', indexKey, min, '+inf']) as Promise<string[]> | undefined) ?? this.client.zrangebyscore(indexKey, min, '+inf'));
+    return this.run('indexList', () => this.read(['ZRANGEBYSCORE', indexKey, min, '+inf'], () => this.client.zrangebyscore(indexKey, min, '+inf')));
   }
 
   async count(): Promise<number> {
@@ -341,6 +342,16 @@ export class RedisStore implements Store {
     if (this.options.waitReplicas) return this.writeAndWait(command, args);
     if (Object.hasOwn(SCRIPTS, command)) return this.evalScript(command as ScriptName, args);
     return this.direct?.call([command, ...args]) ?? send(this.client, command, args);
+  }
+
+  /**
+   * read sends a read on the request connection while it is ready, else through ioredis
+   * (`viaClient`), which also takes it if the request connection drops before the reply: a read
+   * is safe to send twice, a write is not.
+   */
+  private read<T extends Reply>(args: (string | number)[], viaClient: () => Promise<T>): Promise<T> {
+    const direct = this.direct;
+    return direct === undefined ? viaClient() : (direct.call(args, viaClient) as Promise<T>);
   }
 
   /**

@@ -24,12 +24,14 @@ export interface RequestConnectionOptions {
 
 /** Call is one command in flight, answered in the order it was sent. */
 interface Call {
-  resolve(reply: Reply): void;
+  resolve(reply: Reply | PromiseLike<Reply>): void;
   reject(error: Error): void;
   /** deadline is when the call fails if unanswered, on `performance.now()`'s clock. */
   deadline: number;
   /** timedOut is set once the call has failed by its deadline: its reply, when it comes, is dropped. */
   timedOut: boolean;
+  /** resend, for a read, sends it another way when the connection drops before its reply. */
+  resend: (() => PromiseLike<Reply>) | undefined;
 }
 
 /**
@@ -78,13 +80,19 @@ export class RequestConnection {
     this.open();
   }
 
-  /** call sends one command and resolves with its reply; an error reply rejects with a {@link ReplyError}. Only while ready. */
-  call(args: readonly (string | number)[]): Promise<Reply> {
+  /**
+   * call sends one command and resolves with its reply; an error reply rejects with a
+   * {@link ReplyError}. Only while ready. `resend`, for a command that is safe to send twice (a
+   * read), is what the call resolves with instead if the connection drops before the reply: the
+   * server may well have closed it before this command went out (an idle `timeout`, a
+   * `CLIENT KILL`), which the client learns only after.
+   */
+  call(args: readonly (string | number)[], resend?: () => PromiseLike<Reply>): Promise<Reply> {
     const command = encodeCommand(args);
     return new Promise((resolve, reject) => {
       if (this.out === '') setImmediate(this.flush);
       this.out += command;
-      this.calls.push({ resolve, reject, deadline: performance.now() + this.options.commandTimeoutMs, timedOut: false });
+      this.calls.push({ resolve, reject, deadline: performance.now() + this.options.commandTimeoutMs, timedOut: false, resend });
       this.timer ??= setTimeout(this.sweep, this.options.commandTimeoutMs).unref();
     });
   }
@@ -203,7 +211,11 @@ export class RequestConnection {
     this.calls = [];
     this.expired = 0;
     const error = new Error('Connection is closed.');
-    for (const call of calls) if (!call.timedOut) call.reject(error);
+    for (const call of calls) {
+      if (call.timedOut) continue;
+      if (call.resend !== undefined && !this.closed) call.resolve(call.resend());
+      else call.reject(error);
+    }
     this.drained?.();
     this.firstAttempt?.();
     if (!this.closed) this.retry = setTimeout(() => this.open(), this.options.retryDelay(++this.attempts)).unref();

@@ -150,6 +150,17 @@ describe('redis request connection (scripted server)', function () {
     assert.equal(await conn.call(['GET', 'k']), 'v');
   });
 
+  it('a read given a resend resolves through it when the connection drops before its reply; a write without one fails', async function () {
+    const conn = await open();
+    fake.answer = (args) => (args[0] === 'PING' ? standard(args) : undefined);
+    const read = conn.call(['GET', 'k'], async () => 'resent');
+    const write = conn.call(['SET', 'k', 'v']);
+    while (fake.received.length < 3) await sleep(5);
+    fake.drop();
+    assert.equal(await read, 'resent');
+    await assert.rejects(write, /^Error: Connection is closed\.$/);
+  });
+
   it('a refused handshake (a wrong password) leaves it not ready, trying again after the retry delay', async function () {
     fake.answer = (args) => (args[0] === 'AUTH' ? '-WRONGPASS invalid username-password pair\r\n' : standard(args));
     const conn = await open({ password: 'wrong' });

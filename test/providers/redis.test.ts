@@ -711,6 +711,60 @@ describe('redis connection faults', function () {
       }
     });
 
+    it('a standalone store has two connections, both authenticated and on its db; its session commands take the second', async function () {
+      const store = await open(`redis://:${PASSWORD}@127.0.0.1:${server.port}/2?prefix=sessionkit_test:two:`);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      try {
+        const clients = (await admin.client('LIST')) as string;
+        const mine = clients.split('\n').filter((line) => line.includes(' db=2 '));
+        assert.equal(mine.length, 2, clients);
+        const id = generateId();
+        await admin.config('RESETSTAT');
+        await store.set(id, 'in db 2', later());
+        assert.equal(await store.get(id), 'in db 2');
+        assert.equal(await admin.exists(`sessionkit_test:two:${id}`), 0, 'not in db 0');
+        await admin.select(2);
+        assert.equal(await admin.get(`sessionkit_test:two:${id}`), 'in db 2');
+        assert.equal(await store.count!(), 1, 'ioredis, which counts, sees the same db');
+        const byClient = ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(' db=2 ') && !line.includes(' cmd=client'));
+        const busy = byClient.filter((line) => /cmd=(get|set)\b/.test(line));
+        assert.equal(busy.length, 1, `one connection carried set and get:\n${byClient.join('\n')}`);
+      } finally {
+        admin.disconnect();
+        await store.close!();
+      }
+    });
+
+    it('the request connection killed alone: calls go on through ioredis, and it comes back by itself', async function () {
+      const store = await open(`redis://:${PASSWORD}@127.0.0.1:${server.port}/0?prefix=sessionkit_test:kill:`);
+      const admin = new Redis({ host: '127.0.0.1', port: server.port, password: PASSWORD });
+      try {
+        const id = generateId();
+        await store.set(id, 'kept', later());
+        const clients = async () => ((await admin.client('LIST')) as string).split('\n');
+        // The request connection is the one whose last command was the set.
+        const [line] = (await clients()).filter((entry) => /cmd=set\b/.test(entry));
+        const clientId = /\bid=(\d+)/.exec(line ?? '')?.[1];
+        assert.ok(clientId, 'the request connection is listed');
+        await admin.call('CLIENT', 'KILL', 'ID', clientId);
+        // Whether a call meets the drop or comes after it, it must not fail: nothing was in flight.
+        for (let i = 0; i < 20; i++) assert.equal(await store.get(id), 'kept');
+        assert.equal(await store.compareAndSet!(id, 'kept', 'changed', later()), true);
+        const deadline = Date.now() + 3000;
+        let back = false;
+        while (!back && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await store.get(id);
+          back = (await clients()).some((entry) => /cmd=get\b/.test(entry) && !entry.includes(`id=${clientId} `));
+        }
+        assert.ok(back, 'a new request connection carries the calls again');
+        assert.equal(await store.get(id), 'changed');
+      } finally {
+        admin.disconnect();
+        await store.close!();
+      }
+    });
+
     it('open with a wrong password fails naming the address and not the password', async function () {
       const wrong = 'Wr0ng-pass-word';
       const err = await rejectsWithin(() => open(`127.0.0.1:${server.port},100,${wrong},0`), 4000);
