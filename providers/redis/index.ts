@@ -126,6 +126,8 @@ function indexDigest(key: string): string {
  * `prefix + "index:" + digest` (member: session id, score: the entry's expiresAt), whose own TTL
  * follows its latest entry. On a Redis Cluster, `regenerate` is not atomic (the two keys live in
  * different slots: it takes the old key, then writes the new one) and `count`/`clear` scan every master.
+ * On a standalone server the per-session commands go over a {@link RequestConnection} of the
+ * store's own while it is up, and everything else through ioredis.
  */
 export class RedisStore implements Store {
   private readonly client: Client;

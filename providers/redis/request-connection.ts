@@ -43,9 +43,9 @@ interface Call {
  * write, and a reply settles its call directly: Express Redis `rw` 700.7 → 663.9 k instructions a
  * request (bench/README.md, "The request connection").
  *
- * Calls are only made while {@link RequestConnection.ready}. Nothing is ever sent twice: a call in
- * flight when the connection drops fails, and so does one past its timeout, whose reply is then
- * dropped when it comes. After a drop the connection reconnects by itself, after
+ * Calls are only made while {@link RequestConnection.ready}. No write is ever sent twice: a call in
+ * flight when the connection drops fails unless it is a read given a `resend`, and a call past its
+ * timeout fails, its reply dropped when it comes. After a drop the connection reconnects by itself, after
  * `retryDelay`; errors of its own (a refused connection, a failed AUTH) are never reported, since
  * the store's calls go through ioredis meanwhile and fail there with the server's reason.
  */
