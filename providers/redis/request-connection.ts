@@ -22,6 +22,9 @@ export interface RequestConnectionOptions {
   retryDelay(attempt: number): number;
 }
 
+/** KEEP_ALIVE_MS is the idle time before TCP keep-alive probes start, ioredis's default. */
+const KEEP_ALIVE_MS = 30_000;
+
 /** Call is one command in flight, answered in the order it was sent. */
 interface Call {
   resolve(reply: Reply | PromiseLike<Reply>): void;
@@ -120,6 +123,8 @@ export class RequestConnection {
     const socket = tls === undefined ? connectTcp({ host, port }) : connectTls({ host, port, rejectUnauthorized: tls.rejectUnauthorized });
     this.socket = socket;
     socket.setNoDelay(true);
+    // As ioredis sets its own: a peer gone without a word is found by the kernel's probes.
+    socket.setKeepAlive(true, KEEP_ALIVE_MS);
     socket.setTimeout(connectTimeoutMs);
     socket.once(tls === undefined ? 'connect' : 'secureConnect', () => this.greet(socket));
     socket.on('data', (chunk: Buffer) => this.read(socket, chunk));
