@@ -176,7 +176,7 @@ export class RedisStore implements Store {
     } catch (invalid) {
       return Promise.reject(invalid);
     }
-    return this.run('get', () => this.read(['GET', key], () => this.client.get(key)), orUndefined);
+    return this.run('get', () => this.read<string | null>(['get', key]), orUndefined);
   }
 
   async set(sid: string, record: string, expiresAt: number): Promise<void> {
@@ -248,8 +248,7 @@ export class RedisStore implements Store {
   async indexList(key: string): Promise<string[]> {
     const indexKey = this.indexKey(key);
     // Scores are expiresAt on the store's clock: an entry is live while it is still after now.
-    const min = `(${this.now()}`;
-    return this.run('indexList', () => this.read(['ZRANGEBYSCORE', indexKey, min, '+inf'], () => this.client.zrangebyscore(indexKey, min, '+inf')));
+    return this.run('indexList', () => this.read<string[]>(['zrangebyscore', indexKey, `(${this.now()}`, '+inf']));
   }
 
   async count(): Promise<number> {
@@ -347,13 +346,13 @@ export class RedisStore implements Store {
   }
 
   /**
-   * read sends a read on the request connection while it is ready, else through ioredis
-   * (`viaClient`), which also takes it if the request connection drops before the reply: a read
-   * is safe to send twice, a write is not.
+   * read sends a read on the request connection while it is ready, else through ioredis, which
+   * also takes it if the request connection drops before the reply (its `resend`): a read is safe
+   * to send twice, a write is not.
    */
-  private read<T extends Reply>(args: (string | number)[], viaClient: () => Promise<T>): Promise<T> {
+  private read<T extends Reply>(args: [string, ...(string | number)[]]): Promise<T> {
     const direct = this.direct;
-    return direct === undefined ? viaClient() : (direct.call(args, viaClient) as Promise<T>);
+    return (direct === undefined ? callThrough(this.client, args) : direct.call(args, true)) as Promise<T>;
   }
 
   /**
@@ -449,6 +448,11 @@ export class RedisStore implements Store {
     if (down === undefined || this.client.status === 'ready') return cause;
     return new Error(`${errorText(cause)} (the connection is down: ${down.message})`, { cause: down });
   }
+}
+
+/** callThrough sends one command through ioredis, whose reply has the shape the request connection's has. */
+function callThrough(client: Client, [command, ...args]: readonly (string | number)[]): Promise<Reply> {
+  return client.call(String(command), ...args) as Promise<Reply>;
 }
 
 /** orUndefined reads a missing key's null reply as undefined. */
@@ -593,6 +597,7 @@ export const provider: Provider = {
       connectTimeoutMs: options.connectTimeoutMs,
       commandTimeoutMs: options.commandTimeoutMs,
       retryDelay: reconnectDelay,
+      resend: (args) => callThrough(client, args),
     });
     // Until it is ready the store's calls go through ioredis; waiting once makes the first ones take it.
     await requests.opened;

@@ -20,6 +20,8 @@ export interface RequestConnectionOptions {
   commandTimeoutMs: number;
   /** retryDelay is the wait before reconnect attempt `attempt` (1, 2, …) after the connection is lost. */
   retryDelay(attempt: number): number;
+  /** resend sends a read another way when this connection drops before its reply (see {@link RequestConnection.call}). */
+  resend(args: readonly (string | number)[]): PromiseLike<Reply>;
 }
 
 /** KEEP_ALIVE_MS is the idle time before TCP keep-alive probes start, ioredis's default. */
@@ -33,8 +35,8 @@ interface Call {
   deadline: number;
   /** timedOut is set once the call has failed by its deadline: its reply, when it comes, is dropped. */
   timedOut: boolean;
-  /** resend, for a read, sends it another way when the connection drops before its reply. */
-  resend: (() => PromiseLike<Reply>) | undefined;
+  /** read holds the arguments of a read, which `resend` may send again; undefined for a write. */
+  read: readonly (string | number)[] | undefined;
 }
 
 /**
@@ -47,7 +49,7 @@ interface Call {
  * request (bench/README.md, "The request connection").
  *
  * Calls are only made while {@link RequestConnection.ready}. No write is ever sent twice: a call in
- * flight when the connection drops fails unless it is a read given a `resend`, and a call past its
+ * flight when the connection drops fails unless it is a read, which goes to `resend`, and a call past its
  * timeout fails, its reply dropped when it comes. After a drop the connection reconnects by itself, after
  * `retryDelay`; errors of its own (a refused connection, a failed AUTH) are never reported, since
  * the store's calls go through ioredis meanwhile and fail there with the server's reason.
@@ -85,17 +87,17 @@ export class RequestConnection {
 
   /**
    * call sends one command and resolves with its reply; an error reply rejects with a
-   * {@link ReplyError}. Only while ready. `resend`, for a command that is safe to send twice (a
-   * read), is what the call resolves with instead if the connection drops before the reply: the
-   * server may well have closed it before this command went out (an idle `timeout`, a
-   * `CLIENT KILL`), which the client learns only after.
+   * {@link ReplyError}. Only while ready. A `read`, safe to send twice, resolves through the
+   * `resend` option instead if the connection drops before the reply: the server may well have
+   * closed it before this command went out (an idle `timeout`, a `CLIENT KILL`), which the client
+   * learns only after.
    */
-  call(args: readonly (string | number)[], resend?: () => PromiseLike<Reply>): Promise<Reply> {
+  call(args: readonly (string | number)[], read = false): Promise<Reply> {
     const command = encodeCommand(args);
     return new Promise((resolve, reject) => {
       if (this.out === '') setImmediate(this.flush);
       this.out += command;
-      this.calls.push({ resolve, reject, deadline: performance.now() + this.options.commandTimeoutMs, timedOut: false, resend });
+      this.calls.push({ resolve, reject, deadline: performance.now() + this.options.commandTimeoutMs, timedOut: false, read: read ? args : undefined });
       this.timer ??= setTimeout(this.sweep, this.options.commandTimeoutMs).unref();
     });
   }
@@ -218,7 +220,7 @@ export class RequestConnection {
     const error = new Error('Connection is closed.');
     for (const call of calls) {
       if (call.timedOut) continue;
-      if (call.resend !== undefined && !this.closed) call.resolve(call.resend());
+      if (call.read !== undefined && !this.closed) call.resolve(this.options.resend(call.read));
       else call.reject(error);
     }
     this.drained?.();
