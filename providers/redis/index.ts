@@ -541,20 +541,31 @@ function createClient(lib: typeof import('ioredis'), options: RedisOptions): Cli
   return client as Client;
 }
 
-/** connectWithin waits for the client to be ready, failing after `ms` even if ioredis keeps retrying. */
+/**
+ * connectWithin waits for the client to be ready, failing after `ms` even if ioredis keeps retrying.
+ * It waits for the 'ready' event as well as for connect(): when a Cluster's first ready check finds
+ * `cluster_state:fail` (a cluster that has just formed), ioredis reconnects and becomes ready, but
+ * leaves the promise connect() returned pending.
+ */
 async function connectWithin(client: Client, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
   const connecting = client.connect();
   connecting.catch(() => {});
   try {
     await Promise.race([
       connecting,
+      new Promise<void>((resolve) => {
+        onReady = resolve;
+        client.once('ready', resolve);
+      }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
       }),
     ]);
   } finally {
     clearTimeout(timer);
+    client.off('ready', onReady!);
   }
 }
 

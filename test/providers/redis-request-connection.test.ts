@@ -1,55 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestConnection, type RequestConnectionOptions } from '../../providers/redis/request-connection.ts';
-import { ReplyError, ReplyReader } from '../../providers/redis/resp.ts';
-
-/**
- * FakeRedis is a scripted RESP server: it records each command it receives, per connection, and
- * answers with what `answer` returns (RESP text), or stays silent on undefined.
- */
-class FakeRedis {
-  readonly received: string[][] = [];
-  readonly sockets: Socket[] = [];
-  /** chunks counts the reads the server made, one per chunk that arrived. */
-  chunks = 0;
-  answer: (args: string[]) => string | undefined = () => '+OK\r\n';
-  private readonly server: Server;
-
-  constructor() {
-    this.server = createServer((socket) => {
-      this.sockets.push(socket);
-      const reader = new ReplyReader();
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk) => {
-        this.chunks++;
-        reader.feed(chunk, (command) => {
-          this.received.push(command as string[]);
-          const reply = this.answer(command as string[]);
-          if (reply !== undefined) socket.write(reply);
-        });
-      });
-    });
-  }
-
-  async listen(): Promise<number> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  /** drop closes every connection from the server's side. */
-  drop(): void {
-    for (const socket of this.sockets.splice(0)) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.drop();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-}
+import { ReplyError } from '../../providers/redis/resp.ts';
+import { FakeRedis } from '../support/fake-redis.ts';
 
 /** standard answers the handshake and GET like a server holding `k` = `v`; every other command gets :1. */
 function standard(args: string[]): string {
