@@ -114,7 +114,6 @@ async function main(): Promise<void> {
     log(`fresh servers, warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
   };
   try {
-
     // Throughput: every round runs every pair once per scenario, its two variants in turns
     // (see roundOrder), then each framework's sessionkit variant in turns with the bare framework,
     // and after both scenarios, the memory variants' read in turns with their write.

@@ -59,6 +59,7 @@ describe('redis open (scripted cluster node)', function () {
       assert.match(error.message, new RegExp(`cannot connect to cluster 127\\.0\\.0\\.1:${port}`));
       return true;
     });
-    assert.ok(Date.now() - started < 1500, `failed after ${Date.now() - started} ms`);
+    // open gives up after dial_timeout + 0.5 s; the rest is margin for a loaded machine.
+    assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
   });
 });
