@@ -96,24 +96,17 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   log(`private redis-server on 127.0.0.1:${redis.port} (pid ${redis.child.pid})`);
   const servers = new Map<string, Server>();
-  const port = (variant: string) => servers.get(variant)!.port;
-  /**
-   * freshServers stops the servers of the last round and starts and warms up a new one of every
-   * variant. Two servers of one variant can differ by several per cent of CPU a request for as
-   * long as they run (bench/README.md, "Fresh servers every round"), so each round draws its own.
-   */
-  const freshServers = async () => {
-    for (const server of servers.values()) await stopServer(server);
-    servers.clear();
+  try {
     for (const server of await Promise.all(VARIANTS.map((v) => startServer(v, redis.port)))) servers.set(server.variant, server);
+    const port = (variant: string) => servers.get(variant)!.port;
+
     for (const v of VARIANTS) {
       for (const scenario of SCENARIOS) {
         await load(port(v), `/${scenario}`, await createSessions(port(v), CONNECTIONS), CONNECTIONS, { duration: WARMUP_SECONDS });
       }
     }
-    log(`fresh servers, warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
-  };
-  try {
+    log(`warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
+
     // Throughput: every round runs every pair once per scenario, its two variants in turns
     // (see roundOrder), then each framework's sessionkit variant in turns with the bare framework,
     // and after both scenarios, the memory variants' read in turns with their write.
@@ -158,7 +151,6 @@ async function main(): Promise<void> {
       return measured;
     };
     for (let round = 0; round < rounds; round++) {
-      await freshServers();
       // The scenarios alternate too, so neither ro nor rw always runs on a server fresh from the other.
       for (const scenario of round % 2 === 0 ? SCENARIOS : [...SCENARIOS].reverse()) {
         for (const [name, first, second] of roundOrder(round)) {
