@@ -43,7 +43,12 @@ type PairName = keyof typeof PAIRS;
 /** TARGETS: the least ratio over the peer each framework's pairs must reach. */
 const TARGETS = { express: 1.5, fastify: 1.75 } as const;
 const CEILINGS = { express: 'express-bare', fastify: 'fastify-bare', node: 'node-bare' } as const;
-const VARIANTS = [...new Set([...Object.values(PAIRS).flat(), 'node-sk-memory', ...Object.values(CEILINGS)])];
+/**
+ * FLOOR: a minimal Express session middleware (bench/servers/app.ts `floorSession`) against
+ * express-session, reported beside the pairs: about the most a session layer over Express reaches here.
+ */
+const FLOOR = ['express-floor-memory', 'express-es-memory'] as const;
+const VARIANTS = [...new Set([...Object.values(PAIRS).flat(), FLOOR[0], 'node-sk-memory', ...Object.values(CEILINGS)])];
 /** RO_RW are the variants whose read is compared with their write (memory `ro` not slower than `rw`). */
 const RO_RW = ['express-sk-memory', 'express-skp-memory'];
 const SCENARIOS = ['ro', 'rw'] as const;
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
     const ceilings: Record<string, Record<Scenario, { sk: Side; bare: Side }[]>> = {};
     for (const framework of Object.keys(CEILINGS)) ceilings[framework] = { ro: [], rw: [] };
     const roRw: Record<string, { ro: Side; rw: Side }[]> = Object.fromEntries(RO_RW.map((v) => [v, []]));
+    const floorRatios: Record<Scenario, number[]> = { ro: [], rw: [] };
     // record keeps one variant's figures of one run and checks its counters after `rw`.
     const record = async (v: string, scenario: Scenario, round: number, side: Side, cookies: string[]) => {
       samples[v]![scenario].push(side.rps);
@@ -160,6 +166,10 @@ async function main(): Promise<void> {
           // CPU ratios are peer ÷ sessionkit, so that above 1 means sessionkit costs less, like the req/s ratios.
           pairCpuRatios[name][scenario].push(peer.cpu / sk.cpu);
         }
+        const [floorFirst, floorSecond] = round % 2 === 0 ? FLOOR : [FLOOR[1], FLOOR[0]];
+        const [a, b] = await inTurns(round, [floorFirst, scenario], [floorSecond, scenario]);
+        const [floor, peer] = floorFirst === FLOOR[0] ? [a, b] : [b, a];
+        floorRatios[scenario].push(floor.rps / peer.rps);
         // Each framework's sessionkit variant in turns with the bare framework, for the CPU it adds.
         for (const [framework, bare] of Object.entries(CEILINGS)) {
           const sk = `${framework}-sk-memory`;
@@ -248,6 +258,10 @@ async function main(): Promise<void> {
         rows.push({ figure: `${label(name)} ${s} (req/s)`, sessionkit: fmt(rps[sk]![s]), peer: `${fmt(rps[peer]![s])} (${peer})`, ratio: `${fmt(r, 2)} (${fmt(low, 2)}–${fmt(high, 2)})`, target: `≥ ${min.toFixed(2)}`, verdict: verdict(r >= min) });
       }
     }
+    for (const s of SCENARIOS) {
+      const { min: low, max: high } = spread(floorRatios[s]);
+      rows.push({ figure: `express floor ${s}: minimal middleware (req/s)`, sessionkit: `${fmt(rps[FLOOR[0]]![s])} (${FLOOR[0]})`, peer: `${fmt(rps[FLOOR[1]]![s])} (${FLOOR[1]})`, ratio: `${fmt(median(floorRatios[s]), 2)} (${fmt(low, 2)}–${fmt(high, 2)})`, target: 'reported', verdict: '' });
+    }
     // A read costs no more than a write: the read path must not be the slow one. Judged on the
     // round whose ro ÷ rw (run in turns) is the median, shown with the spread of all rounds.
     for (const v of RO_RW) {
@@ -314,6 +328,7 @@ async function main(): Promise<void> {
       ratios,
       ratioSpread,
       pairRatios,
+      floorRatios,
       rps,
       samples,
       cpuRatios,

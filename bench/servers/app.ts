@@ -8,8 +8,11 @@
 //   GET /count  returns `count` without changing it (used to check for lost updates)
 // express-skd-memory (the express-session drop-in, property-style handlers) and koa-sk-memory
 // serve the probes (cpu-probe.ts, gc-survival.ts, …) only; the bench's table does not run them.
-// Bare variants answer the same routes without any session, as the ceiling.
+// Bare variants answer the same routes without any session, as the ceiling; express-floor-memory
+// answers them through a minimal session middleware (`floorSession`), to show where any session
+// layer over Express stands against express-session.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 const variant = process.argv[2] ?? '';
@@ -56,7 +59,37 @@ function propertyRoutes(app: import('express').Express): void {
   app.get('/count', (req, res) => void res.send(String((req.session as unknown as Data).count ?? 0)));
 }
 
-async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory' | 'skp-redis' | 'skd-memory' | 'es-memory' | 'es-redis'): Promise<Handler> {
+/**
+ * floorSession is a minimal Express session middleware, the work every session layer does: the id
+ * is the cookie itself (unsigned), the data a JSON string in a Map, `req.session` a property of
+ * the request, and `res.end` wrapped to store the data when its JSON changed. No signature, no
+ * expiry, no headers, no concurrency control.
+ */
+function floorSession(app: import('express').Express): void {
+  const stored = new Map<string, string>();
+  app.use((req, res, next) => {
+    const header = req.headers.cookie ?? '';
+    const at = header.indexOf('sid=');
+    let id = at === -1 ? '' : header.slice(at + 4, at + 36);
+    let loaded = stored.get(id);
+    if (loaded === undefined) {
+      id = randomUUID().replaceAll('-', '');
+      loaded = '{}';
+      res.setHeader('set-cookie', `sid=${id}; Path=/; HttpOnly`);
+    }
+    const data = JSON.parse(loaded) as Record<string, unknown>;
+    (req as unknown as { session: unknown }).session = data;
+    const end = res.end;
+    res.end = function (this: typeof res, ...args: unknown[]) {
+      const json = JSON.stringify(data);
+      if (json !== loaded) stored.set(id, json);
+      return end.apply(this, args as Parameters<typeof end>);
+    } as typeof end;
+    next();
+  });
+}
+
+async function expressApp(kind: 'bare' | 'floor-memory' | 'sk-memory' | 'sk-redis' | 'skp-memory' | 'skp-redis' | 'skd-memory' | 'es-memory' | 'es-redis'): Promise<Handler> {
   const express = (await import('express')).default;
   const app = express();
   app.set('etag', false);
@@ -93,6 +126,11 @@ async function expressApp(kind: 'bare' | 'sk-memory' | 'sk-redis' | 'skp-memory'
     // The drop-in, as an express-session app switches to it: for the probes, not in the bench's table.
     const dropIn = (await import('sessionkit/express-session')).default;
     app.use(dropIn({ secret: SECRET, resave: false, saveUninitialized: false }));
+    propertyRoutes(app);
+    return app;
+  }
+  if (kind === 'floor-memory') {
+    floorSession(app);
     propertyRoutes(app);
     return app;
   }
