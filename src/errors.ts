@@ -18,7 +18,7 @@ export type SessionErrorCode =
 
 /**
  * SessionError is the one error class sessionkit throws. Its message is lowercase and starts with
- * `session:` or `session/<provider>:`; `code` tells the kind; `cause` keeps the underlying error.
+ * `session:` or `session/<provider or adapter>:`; `code` tells the kind; `cause` keeps the underlying error.
  * Messages never contain passwords or secrets.
  */
 export class SessionError extends Error {

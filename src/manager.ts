@@ -164,6 +164,8 @@ export class Manager implements SessionCore {
 
   /** middleware returns connect/Express middleware that sets `req.session` and `res.locals.flash` and saves before the response ends (see `expressSession`). */
   middleware(): ConnectMiddleware {
+    // `app.use(manager.middleware)`, the call left out, runs this for each request with no Manager.
+    if (!(this instanceof Manager)) throw new SessionError('ERR_SESSION_CONFIG', 'session: manager.middleware makes the middleware: app.use(manager.middleware()), with the parentheses');
     return expressSession(this);
   }
 

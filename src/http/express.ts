@@ -7,6 +7,7 @@ import { exposeFlash } from './flash-locals.ts';
 import type { AnySession } from './headers.ts';
 import { hooks, saveBeforeEnd } from './hold-end.ts';
 import { loadNow } from './load-now.ts';
+import { requireManager } from './require-manager.ts';
 
 export type { SessionData, TypedSession };
 
@@ -33,9 +34,11 @@ export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next
  * exposes the flash view as `res.locals.flash` (read lazily: only a rendering request consumes
  * the messages), and holds back the end of the response until the session is saved, so the next
  * request sees the writes even after `res.redirect`. Store errors go to `next(err)`. A request
- * that already has a session (the middleware mounted twice) keeps it.
+ * that already has a session (the middleware mounted twice) keeps it. Anything but a Manager
+ * (a `createManager` not awaited) throws `ERR_SESSION_CONFIG` here, before any request.
  */
 export function expressSession(manager: Manager): ConnectMiddleware {
+  requireManager(manager, 'express', 'expressSession(manager)');
   return (req, res, next) => {
     if (hasSession(req, res)) return next();
     const loaded = loadNow(manager, req, next);

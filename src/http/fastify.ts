@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { SessionError } from '../errors.ts';
 import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
 import { loadNow } from './load-now.ts';
+import { requireManager } from './require-manager.ts';
 
 export type { SessionData, TypedSession };
 
@@ -82,9 +82,7 @@ function declareLocals(fastify: FastifyInstance): boolean {
 
 async function plugin(fastify: FastifyInstance, options: FastifySessionOptions): Promise<void> {
   const { manager } = options;
-  if (!manager || typeof manager.load !== 'function') {
-    throw new SessionError('ERR_SESSION_CONFIG', 'session/fastify: register(fastifySession, { manager }) needs a manager from createManager');
-  }
+  requireManager(manager, 'fastify', 'register(fastifySession, { manager })');
   fastify.decorateRequest('session', null as unknown as TypedSession);
   fastify.decorateRequest(UNSAVED, null);
   const ownLocals = declareLocals(fastify);

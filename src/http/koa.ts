@@ -5,6 +5,7 @@ import { LOAD_NOW, type Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
+import { requireManager } from './require-manager.ts';
 
 export type { SessionData, TypedSession };
 
@@ -104,6 +105,7 @@ function koaWriter(ctx: Context): HeaderWriter {
  * session cookie.
  */
 export function koaSession(manager: Manager): Middleware {
+  requireManager(manager, 'koa', 'koaSession(manager)');
   return async (ctx, next) => {
     const slot: Slot = { session: await manager[LOAD_NOW](ctx.req) };
     setContextSession(ctx, slot);
