@@ -39,11 +39,12 @@ describe('adapters given something other than a Manager', function () {
       expect((error as Error).message).to.equal(`session/${name}: ${call} needs a manager from createManager, got a Promise; createManager is async: await it first`);
     });
 
-    it(`${name}: undefined, null or a plain object fail at setup naming what was given`, function () {
+    it(`${name}: undefined, null, a plain object or another copy's manager fail at setup naming what was given`, function () {
       for (const [value, got] of [
         [undefined, 'undefined'],
         [null, 'null'],
-        [{ load() {} }, 'object'],
+        [{}, 'object'],
+        [{ load() {} }, 'a manager of another copy of sessionkit; import createManager and the adapter from one installed copy'],
       ] as const) {
         const error = setupError(() => adapter(value as unknown as Manager));
         expect(isSessionError(error, 'ERR_SESSION_CONFIG'), String(got)).to.equal(true);
