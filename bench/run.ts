@@ -45,7 +45,7 @@ const TARGETS = { express: 1.5, fastify: 1.75 } as const;
 const CEILINGS = { express: 'express-bare', fastify: 'fastify-bare', node: 'node-bare' } as const;
 /**
  * FLOOR: a minimal Express session middleware (bench/servers/app.ts `floorSession`) against
- * express-session, reported beside the pairs: about the most a session layer over Express reaches here.
+ * express-session, reported beside the pairs: what a session layer doing only the usual work reaches here.
  */
 const FLOOR = ['express-floor-memory', 'express-es-memory'] as const;
 const VARIANTS = [...new Set([...Object.values(PAIRS).flat(), FLOOR[0], 'node-sk-memory', ...Object.values(CEILINGS)])];

@@ -9,8 +9,8 @@
 // express-skd-memory (the express-session drop-in, property-style handlers) and koa-sk-memory
 // serve the probes (cpu-probe.ts, gc-survival.ts, …) only; the bench's table does not run them.
 // Bare variants answer the same routes without any session, as the ceiling; express-floor-memory
-// answers them through a minimal session middleware (`floorSession`), to show how far a session
-// layer over Express can get against express-session.
+// answers them through a minimal session middleware (`floorSession`), to show what a session
+// layer doing only the usual work gets against express-session.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
