@@ -25,9 +25,10 @@ export class SessionError extends Error {
   readonly code: SessionErrorCode;
   /**
    * option names the `ManagerOptions` field a configuration error is about (`cookieName`),
-   * so a caller such as the INI loader can point at the line that set it; undefined otherwise.
+   * so a caller such as the INI loader can point at the line that set it; absent otherwise.
+   * Declared, not a class field, so an error without one does not print `option: undefined`.
    */
-  readonly option?: string;
+  declare readonly option?: string;
 
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown; option?: string }) {
     super(message, options);
