@@ -9,13 +9,13 @@ import { LOAD_NOW, type Manager } from '../manager.ts';
  */
 export function requireManager(value: unknown, adapter: string, call: string): asserts value is Manager {
   if (typeof value === 'object' && value !== null && typeof (value as Manager)[LOAD_NOW] === 'function') return;
+  throw new SessionError('ERR_SESSION_CONFIG', `session/${adapter}: ${call} needs a manager from createManager, got ${describe(value)}`);
+}
+
+/** describe names what an adapter was given instead of a Manager, with a hint for the two usual mistakes. */
+function describe(value: unknown): string {
   const has = (name: string) => typeof (value as Record<string, unknown> | null | undefined)?.[name] === 'function';
-  const got = has('then')
-    ? 'a Promise; createManager is async: await it first'
-    : has('load')
-      ? 'a manager of another copy of sessionkit; import createManager and the adapter from one installed copy'
-      : value === null
-        ? 'null'
-        : typeof value;
-  throw new SessionError('ERR_SESSION_CONFIG', `session/${adapter}: ${call} needs a manager from createManager, got ${got}`);
+  if (has('then')) return 'a Promise; createManager is async: await it first';
+  if (has('load')) return 'a manager of another copy of sessionkit; import createManager and the adapter from one installed copy';
+  return value === null ? 'null' : typeof value;
 }
