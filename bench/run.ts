@@ -58,6 +58,13 @@ const RO_RW = ['express-sk-memory', 'express-skp-memory'];
 const RO_RW_CONTROL = 'express-bare';
 /** RO_RW_MEASURED are the variants whose read runs in turns with their write: the judged ones and the control. */
 const RO_RW_MEASURED = [...RO_RW, RO_RW_CONTROL];
+/**
+ * roRwSeconds a side for a read against a write: three times a pair's. The gap judged there is the
+ * save, 3–5 % of a request, where a pair's is 50 % or more; at 5 s a side the same work on both
+ * routes moved a round's ratio by a standard deviation of 0.03–0.07, at 15 s by 0.027
+ * (bench/README.md, "ro against rw").
+ */
+const roRwSeconds = 3 * duration;
 const SCENARIOS = ['ro', 'rw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -156,10 +163,10 @@ async function main(): Promise<void> {
     };
     // inTurns runs two sides, each a variant on a scenario with sessions of its own, in turns
     // (loadInTurns), and records both.
-    const inTurns = async (round: number, a: [string, Scenario], b: [string, Scenario]): Promise<[Side, Side]> => {
+    const inTurns = async (round: number, a: [string, Scenario], b: [string, Scenario], seconds = duration): Promise<[Side, Side]> => {
       const sides: Turn[] = [];
       for (const [v, scenario] of [a, b]) sides.push({ server: servers.get(v)!, path: `/${scenario}`, cookies: await createSessions(port(v), CONNECTIONS) });
-      const measured = await loadInTurns(sides as [Turn, Turn], duration, 0);
+      const measured = await loadInTurns(sides as [Turn, Turn], seconds, 0);
       for (const [i, [v, scenario]] of [a, b].entries()) await record(v, scenario, round, measured[i]!, sides[i]!.cookies);
       return measured;
     };
@@ -188,7 +195,7 @@ async function main(): Promise<void> {
       // A read against a write on one server, in turns, for "ro is not slower than rw".
       for (const v of RO_RW_MEASURED) {
         const [first, second] = round % 2 === 0 ? SCENARIOS : ([...SCENARIOS].reverse() as Scenario[]);
-        const [a, b] = await inTurns(round, [v, first], [v, second]);
+        const [a, b] = await inTurns(round, [v, first], [v, second], roRwSeconds);
         roRw[v]!.push(first === 'ro' ? { ro: a, rw: b } : { ro: b, rw: a });
       }
     }
@@ -332,6 +339,7 @@ async function main(): Promise<void> {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       durationSeconds: duration,
+      roRwSeconds,
       rounds,
       connections: CONNECTIONS,
       ratios,
