@@ -3,6 +3,9 @@
 // each round's ratio compares the two over the same stretch of time. Prints every round, and the
 // median and standard deviation of the rounds' ratios.
 //   node --import tsx bench/ab.ts <variant A> <variant B> [ro|rw] [rounds] [seconds a side] [turn seconds]
+//   node --import tsx bench/ab.ts <variant> rw ro [rounds] [seconds a side] [turn seconds]
+// The second form runs one server's two routes in turns, A the first route and B the second, as a
+// full run judges a read against a write.
 // A ratio above 1 means B costs less server CPU a request (A ÷ B) or answers more requests (B ÷ A).
 // A turn as long as the side (`… 8 5 5`) runs the two back to back; the same variant as A and B
 // shows how far one round's ratio moves by the machine alone.
@@ -12,9 +15,13 @@ import { median } from './report.ts';
 
 const args = process.argv.slice(2);
 const numbers = args.filter((arg) => /^[\d.]+$/.test(arg)).map(Number);
-const { variants, scenario } = variantsAndScenario(args.filter((arg) => !/^[\d.]+$/.test(arg)), []);
+const words = args.filter((arg) => !/^[\d.]+$/.test(arg));
 const [rounds = 10, seconds = 2, turnSeconds = 1] = numbers;
-if (variants.length !== 2) throw new Error('usage: ab.ts <variant A> <variant B> [ro|rw] [rounds] [seconds a side] [turn seconds]');
+const routes = words.length === 3 && words.slice(1).every((w) => w === 'ro' || w === 'rw');
+const { variants, scenario } = routes ? { variants: [words[0]!], scenario: 'ro' } : variantsAndScenario(words, []);
+if (!routes && variants.length !== 2) throw new Error('usage: ab.ts <variant A> <variant B> [ro|rw] [rounds] [seconds a side] [turn seconds], or ab.ts <variant> rw ro […]');
+/** sides names A and B as printed, and the route each runs. */
+const sides = routes ? words.slice(1).map((route) => ({ name: `${variants[0]} ${route}`, variant: 0, path: `/${route}` })) : variants.map((name, variant) => ({ name, variant, path: `/${scenario}` }));
 
 function summary(values: number[]): string {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -25,18 +32,20 @@ function summary(values: number[]): string {
 const servers: Server[] = [];
 try {
   for (const variant of variants) servers.push(await startServer(variant, 6379));
-  const cookies = await Promise.all(servers.map((server) => createSessions(server.port, 50)));
-  for (const [i, server] of servers.entries()) await load(server.port, `/${scenario}`, cookies[i]!, 50, { duration: 2 });
+  // Each side has sessions of its own, warmed on its route.
+  const cookies = await Promise.all(sides.map((side) => createSessions(servers[side.variant]!.port, 50)));
+  for (const [i, side] of sides.entries()) await load(servers[side.variant]!.port, side.path, cookies[i]!, 50, { duration: 2 });
   const cpuRatios: number[] = [];
   const rpsRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const sides = [0, 1].map((i) => ({ server: servers[i]!, path: `/${scenario}`, cookies: cookies[i]! })) as [Turn, Turn];
-    const [a, b] = await loadInTurns(sides, seconds, round % 2 === 0 ? 0 : 1, turnSeconds);
+    const turns = sides.map((side, i) => ({ server: servers[side.variant]!, path: side.path, cookies: cookies[i]! })) as [Turn, Turn];
+    const [a, b] = await loadInTurns(turns, seconds, round % 2 === 0 ? 0 : 1, turnSeconds);
     cpuRatios.push(a.cpu / b.cpu);
     rpsRatios.push(b.rps / a.rps);
-    console.log(`round ${round + 1}: ${variants[0]} ${a.cpu.toFixed(1)} µs ${Math.round(a.rps)} req/s · ${variants[1]} ${b.cpu.toFixed(1)} µs ${Math.round(b.rps)} req/s`);
+    console.log(`round ${round + 1}: ${sides[0]!.name} ${a.cpu.toFixed(1)} µs ${Math.round(a.rps)} req/s · ${sides[1]!.name} ${b.cpu.toFixed(1)} µs ${Math.round(b.rps)} req/s`);
   }
-  console.log(`${scenario}: CPU ${variants[0]} ÷ ${variants[1]} ${summary(cpuRatios)}; req/s ${variants[1]} ÷ ${variants[0]} ${summary(rpsRatios)}`);
+  const [a, b] = sides.map((side) => side.name);
+  console.log(`${routes ? '' : `${scenario}: `}CPU ${a} ÷ ${b} ${summary(cpuRatios)}; req/s ${b} ÷ ${a} ${summary(rpsRatios)}`);
 } finally {
   for (const server of servers) await stopServer(server);
 }
