@@ -127,8 +127,8 @@ async function main(): Promise<void> {
     log(`warmed up: ${WARMUP_SECONDS}s of each scenario on each variant`);
 
     // Throughput: every round runs every pair once per scenario, its two variants in turns
-    // (see roundOrder), then each framework's sessionkit variant in turns with the bare framework,
-    // and after both scenarios, the memory variants' read in turns with their write.
+    // (see roundOrder), then each framework's sessionkit variant in turns with the bare framework;
+    // after all rounds, rounds of the memory variants' read in turns with their write.
     const samples: Record<string, Record<Scenario, number[]>> = {};
     const cpuSamples: Record<string, Record<Scenario, number[]>> = {};
     const pairRatios = {} as Record<PairName, Record<Scenario, number[]>>;
@@ -192,7 +192,11 @@ async function main(): Promise<void> {
           ceilings[framework]![scenario].push(first === sk ? { sk: a, bare: b } : { sk: b, bare: a });
         }
       }
-      // A read against a write on one server, in turns, for "ro is not slower than rw".
+    }
+    // A read against a write on one server, in turns, for "ro is not slower than rw": in rounds of
+    // its own after the others, so that its longer turns do not leave the pairs' servers idle for
+    // longer between their turns than before it had them.
+    for (let round = 0; round < rounds; round++) {
       for (const v of RO_RW_MEASURED) {
         const [first, second] = round % 2 === 0 ? SCENARIOS : ([...SCENARIOS].reverse() as Scenario[]);
         const [a, b] = await inTurns(round, [v, first], [v, second], roRwSeconds);
