@@ -194,8 +194,8 @@ async function main(): Promise<void> {
       }
     }
     // A read against a write on one server, in turns, for "ro is not slower than rw": in rounds of
-    // its own after the others, so that its longer turns do not leave the pairs' servers idle for
-    // longer between their turns than before it had them.
+    // its own after the others, so that its 15-s turns do not lengthen the pairs' servers' idle
+    // time between their turns.
     for (let round = 0; round < rounds; round++) {
       for (const v of RO_RW_MEASURED) {
         const [first, second] = round % 2 === 0 ? SCENARIOS : ([...SCENARIOS].reverse() as Scenario[]);
