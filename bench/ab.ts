@@ -18,7 +18,7 @@ const numbers = args.filter((arg) => /^[\d.]+$/.test(arg)).map(Number);
 const words = args.filter((arg) => !/^[\d.]+$/.test(arg));
 const [rounds = 10, seconds = 2, turnSeconds = 1] = numbers;
 const routes = words.length === 3 && words.slice(1).every((w) => w === 'ro' || w === 'rw');
-const { variants, scenario } = routes ? { variants: [words[0]!], scenario: 'ro' } : variantsAndScenario(words, []);
+const { variants, scenario } = routes ? { variants: [words[0]!], scenario: undefined } : variantsAndScenario(words, []);
 if (!routes && variants.length !== 2) throw new Error('usage: ab.ts <variant A> <variant B> [ro|rw] [rounds] [seconds a side] [turn seconds], or ab.ts <variant> rw ro […]');
 /** sides names A and B as printed, and the route each runs. */
 const sides = routes ? words.slice(1).map((route) => ({ name: `${variants[0]} ${route}`, variant: 0, path: `/${route}` })) : variants.map((name, variant) => ({ name, variant, path: `/${scenario}` }));
@@ -45,7 +45,7 @@ try {
     console.log(`round ${round + 1}: ${sides[0]!.name} ${a.cpu.toFixed(1)} µs ${Math.round(a.rps)} req/s · ${sides[1]!.name} ${b.cpu.toFixed(1)} µs ${Math.round(b.rps)} req/s`);
   }
   const [a, b] = sides.map((side) => side.name);
-  console.log(`${routes ? '' : `${scenario}: `}CPU ${a} ÷ ${b} ${summary(cpuRatios)}; req/s ${b} ÷ ${a} ${summary(rpsRatios)}`);
+  console.log(`${scenario ? `${scenario}: ` : ''}CPU ${a} ÷ ${b} ${summary(cpuRatios)}; req/s ${b} ÷ ${a} ${summary(rpsRatios)}`);
 } finally {
   for (const server of servers) await stopServer(server);
 }

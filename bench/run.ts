@@ -60,9 +60,8 @@ const RO_RW_CONTROL = 'express-bare';
 const RO_RW_MEASURED = [...RO_RW, RO_RW_CONTROL];
 /**
  * roRwSeconds a side for a read against a write: three times a pair's. The gap judged there is the
- * save, 3–5 % of a request, where a pair's is 50 % or more; at 5 s a side the same work on both
- * routes moved a round's ratio by a standard deviation of 0.03–0.07, at 15 s by 0.027
- * (bench/README.md, "ro against rw").
+ * save, 3–6 % of a request, where a pair's is 50 % or more; at 5 s a side a round's ratio moved by a
+ * standard deviation of 0.03–0.07, at 15 s by 0.011–0.033 (bench/README.md, "ro against rw").
  */
 const roRwSeconds = 3 * duration;
 const SCENARIOS = ['ro', 'rw'] as const;
