@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
+import { inCheckPhase } from './check-phase.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderValue, type HeaderWriter } from './headers.ts';
 import { loadNow } from './load-now.ts';
@@ -117,7 +118,7 @@ async function plugin(fastify: FastifyInstance, options: FastifySessionOptions):
     const saving = finishSession(session, manager, new ReplyWriter(reply));
     // Nothing to save, or saved in this turn: the reply goes out in this turn's check phase, as a
     // held-back end does (hold-end.ts, endFor).
-    if (saving === undefined) return void setImmediate(done, null, payload);
+    if (saving === undefined) return inCheckPhase(done, null, payload);
     saving.then(() => done(null, payload), done);
   });
 }

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Manager } from '../manager.ts';
 import { RELEASE_IF_NEEDED, SELF } from '../session.ts';
+import { inCheckPhase } from './check-phase.ts';
 import { appendSetCookie, nodeWriter, sessionHeaders, writeSessionHeaders, type AnySession } from './headers.ts';
 
 /**
@@ -28,6 +29,9 @@ export interface Hook {
    * session that is, returning a promise when it has something to wait for.
    */
   beforeSave?: () => Promise<void> | undefined;
+  /** The end call held back to the check phase, and its arguments; see {@link endFor}. */
+  heldEnd?: End;
+  heldArgs?: unknown[];
 }
 
 /**
@@ -35,7 +39,7 @@ export interface Hook {
  * keeps its hidden class and adds no property storage.
  */
 export function newHook(session: AnySession, manager: Manager, own: boolean): Hook {
-  return { session, manager, saveError: undefined, ending: false, own, beforeSave: undefined };
+  return { session, manager, saveError: undefined, ending: false, own, beforeSave: undefined, heldEnd: undefined, heldArgs: undefined };
 }
 
 /** hooks holds the hooked responses; a response hooked once keeps its first session. */
@@ -85,9 +89,9 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
  * A response with nothing to wait for (a read-only request, or a save the store made at once, as
  * the memory store does) ends in the check phase of the loop's turn, not in the call: under load,
  * the responses of the requests read in one poll phase then go out together, after all of them
- * ran, as they do behind a store that answers over the network. Alternating the builds before and
- * after under 50 connections (bench/ab.ts, 10–12 rounds of 1.5 s, median of the rounds' ratios),
- * requests/s on the memory store: Express `ro` 1.17, `rw` 1.19; Fastify `ro` 1.01, `rw` 1.35;
+ * ran, as they do behind a store that answers over the network (check-phase.ts runs them).
+ * Alternating the builds before and after under 50 connections (bench/ab.ts, 10–12 rounds of
+ * 1.5 s, median of the rounds' ratios), requests/s on the memory store: Express `ro` 1.17, `rw` 1.19; Fastify `ro` 1.01, `rw` 1.35;
  * node:http `ro` 1.05, `rw` 1.42; Express on Redis `ro` 0.95, 1.00 and 1.15 in three runs. Why the
  * batch is cheaper is not settled (bench/README.md, "Ending in the check phase").
  */
@@ -100,8 +104,11 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
   const settling = hook.beforeSave?.();
   const saving = settling ? settling.then(() => saveFor(hook)) : saveFor(hook);
   // Nothing to save (a read-only request), or saved in this turn: the response ends in this turn's check phase.
-  if (saving === undefined) setImmediate(endSaved, res, hook, end, args, saveError);
-  else saving.then(() => endSaved(res, hook, end, args, saveError), (error: Error) => endFailed(res, hook, end, args, saveError, error));
+  if (saving === undefined) {
+    hook.heldEnd = end;
+    hook.heldArgs = args;
+    inCheckPhase(endHeld, res, hook);
+  } else saving.then(() => endSaved(res, hook, end, args, saveError), (error: Error) => endFailed(res, hook, end, args, saveError, error));
   return res;
 }
 
@@ -113,6 +120,11 @@ export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[
  */
 function saveFor(hook: Hook): Promise<void> | undefined {
   return hook.session[SELF][RELEASE_IF_NEEDED]();
+}
+
+/** endHeld makes the end call that {@link endFor} held back to the check phase. */
+function endHeld(res: ServerResponse, hook: Hook): void {
+  endSaved(res, hook, hook.heldEnd!, hook.heldArgs!, hook.saveError!);
 }
 
 /**

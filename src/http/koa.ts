@@ -3,6 +3,7 @@ import { SessionError } from '../errors.ts';
 import type { FlashView } from '../flash.ts';
 import { LOAD_NOW, type Manager } from '../manager.ts';
 import type { SessionData, TypedSession } from '../session-data.ts';
+import { inCheckPhase } from './check-phase.ts';
 import { exposeFlash } from './flash-locals.ts';
 import { finishSession, type AnySession, type HeaderWriter } from './headers.ts';
 import { requireManager } from './require-manager.ts';
@@ -121,6 +122,6 @@ export function koaSession(manager: Manager): Middleware {
     // Nothing to save, or saved in this turn: Koa writes the response in this turn's check phase,
     // as a held-back end does (hold-end.ts, endFor). Alternating the builds before and after
     // (bench/ab.ts, koa-sk-memory, 12 rounds): requests/s `ro` 1.37, `rw` 1.60.
-    await (saving ?? new Promise<void>((resolve) => setImmediate(resolve)));
+    await (saving ?? new Promise<void>((resolve) => inCheckPhase(resolve, undefined, undefined)));
   };
 }
