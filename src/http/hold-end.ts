@@ -122,9 +122,16 @@ function saveFor(hook: Hook): Promise<void> | undefined {
   return hook.session[SELF][RELEASE_IF_NEEDED]();
 }
 
-/** endHeld makes the end call that {@link endFor} held back to the check phase. */
+/**
+ * endHeld makes the end call that {@link endFor} held back to the check phase, and lets go of its
+ * arguments: a Hook lives as long as its response, and the body should not.
+ */
 function endHeld(res: ServerResponse, hook: Hook): void {
-  endSaved(res, hook, hook.heldEnd!, hook.heldArgs!, hook.saveError!);
+  const end = hook.heldEnd!;
+  const args = hook.heldArgs!;
+  hook.heldEnd = undefined;
+  hook.heldArgs = undefined;
+  endSaved(res, hook, end, args, hook.saveError!);
 }
 
 /**
