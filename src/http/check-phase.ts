@@ -16,8 +16,9 @@ let queue: unknown[] = [];
 
 /**
  * inCheckPhase calls `task(a, b)` in this turn's check phase, after the tasks asked for before it.
- * A task that throws does not keep the others from running; the first error is thrown after them,
- * as an uncaught exception of the Immediate, as it was when each task had an Immediate of its own.
+ * A task that throws does not keep the others from running. Its error is thrown after them, an
+ * uncaught exception as it was when each task had an Immediate of its own; when several threw, the
+ * others follow, each from a `process.nextTick` of its own.
  */
 export function inCheckPhase<A, B>(task: (a: A, b: B) => void, a: A, b: B): void {
   if (queue.length === 0) setImmediate(runQueue);
@@ -28,13 +29,20 @@ export function inCheckPhase<A, B>(task: (a: A, b: B) => void, a: A, b: B): void
 function runQueue(): void {
   const tasks = queue;
   queue = [];
-  let failed: { error: unknown } | undefined;
+  let failures: unknown[] | undefined;
   for (let i = 0; i < tasks.length; i += 3) {
     try {
       (tasks[i] as Task)(tasks[i + 1], tasks[i + 2]);
     } catch (error) {
-      failed ??= { error };
+      (failures ??= []).push(error);
     }
   }
-  if (failed !== undefined) throw failed.error;
+  if (failures === undefined) return;
+  for (const error of failures.slice(1)) process.nextTick(rethrow, error);
+  throw failures[0];
+}
+
+/** rethrow throws `error`, from the nextTick that {@link runQueue} gives each failure after the first. */
+function rethrow(error: unknown): never {
+  throw error;
 }

@@ -91,9 +91,10 @@ export function writeHeadFor(res: ServerResponse, hook: Hook, writeHead: WriteHe
  * the responses of the requests read in one poll phase then go out together, after all of them
  * ran, as they do behind a store that answers over the network (check-phase.ts runs them).
  * Alternating the builds before and after under 50 connections (bench/ab.ts, 10–12 rounds of
- * 1.5 s, median of the rounds' ratios), requests/s on the memory store: Express `ro` 1.17, `rw` 1.19; Fastify `ro` 1.01, `rw` 1.35;
- * node:http `ro` 1.05, `rw` 1.42; Express on Redis `ro` 0.95, 1.00 and 1.15 in three runs. Why the
- * batch is cheaper is not settled (bench/README.md, "Ending in the check phase").
+ * 1.5 s, median of the rounds' ratios), requests/s on the memory store: Express `ro` 1.17, `rw`
+ * 1.19; Fastify `ro` 1.01, `rw` 1.35; node:http `ro` 1.05, `rw` 1.42; Express on Redis `ro` 0.95,
+ * 1.00 and 1.15 in three runs. Why the batch is cheaper is not settled (bench/README.md, "Ending
+ * in the check phase").
  */
 export function endFor(res: ServerResponse, hook: Hook, end: End, args: unknown[]): ServerResponse {
   // Later ends are ignored, also while a held-back end waits for its turn.
