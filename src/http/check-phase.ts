@@ -3,10 +3,10 @@
  * endFor; Fastify's onSend; Koa's middleware), all from one setImmediate a turn rather than one a
  * response: an Immediate is an object and a list of its arguments, and node's loop runs the
  * microtasks between two of them. The build before against this one (bench/ab.ts, rounds of 5 s a
- * side, median of the rounds' ratios, each series with either build started first), requests/s:
- * Express memory `rw` 1.09 and 1.07, `ro` 1.08; Express Redis `ro` 1.04; Fastify `rw` 1.02;
- * node:http `ro` 1.025. A response ending after a save it waited for (Express Redis `rw`) still ends
- * in the save's callback: queued here too it came out 0.96 and 0.97 in two series.
+ * side, median of the rounds' ratios; the two `rw` series with either build started first),
+ * requests/s: Express memory `rw` 1.09 and 1.07, `ro` 1.08; Express Redis `ro` 1.04; Fastify `rw`
+ * 1.02; node:http `ro` 1.025. A response ending after a save it waited for (Express Redis `rw`)
+ * still ends in the save's callback: queued here too it came out 0.96 and 0.97 in two series.
  */
 
 type Task = (a: unknown, b: unknown) => void;
@@ -42,7 +42,7 @@ function runQueue(): void {
   throw failures[0];
 }
 
-/** rethrow throws `error`, from the nextTick that {@link runQueue} gives each failure after the first. */
+/** rethrow throws `error`, from the nextTick {@link runQueue} gives each failure after the first. */
 function rethrow(error: unknown): never {
   throw error;
 }
