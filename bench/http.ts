@@ -59,12 +59,19 @@ export async function stopServer(server: Server): Promise<void> {
   await exited;
 }
 
-/** cpuMicros asks a server child for the CPU time (user + system, µs) its process has used so far. */
-export function cpuMicros(server: Server): Promise<number> {
+/** Usage is what a server child reports of itself: CPU time (user + system, µs) and its event loop's idle time (ms), both so far. */
+export interface Usage {
+  cpu: number;
+  /** idleMs is undefined for an app that does not report it (another checkout's, older). */
+  idleMs: number | undefined;
+}
+
+/** usage asks a server child for its {@link Usage}. */
+export function usage(server: Server): Promise<Usage> {
   return new Promise((resolve, reject) => {
-    const reply = (usage: NodeJS.CpuUsage) => {
+    const reply = (report: NodeJS.CpuUsage & { idleMs?: number }) => {
       clearTimeout(timer);
-      resolve(usage.user + usage.system);
+      resolve({ cpu: report.user + report.system, idleMs: report.idleMs });
     };
     const timer = setTimeout(() => {
       server.child.off('message', reply);
@@ -73,6 +80,11 @@ export function cpuMicros(server: Server): Promise<number> {
     server.child.once('message', reply);
     server.child.send('cpu');
   });
+}
+
+/** cpuMicros asks a server child for the CPU time (user + system, µs) its process has used so far. */
+export async function cpuMicros(server: Server): Promise<number> {
+  return (await usage(server)).cpu;
 }
 
 async function get(port: number, path: string, cookie?: string): Promise<Response> {
@@ -150,6 +162,12 @@ export interface Side {
   errors: number;
   /** warmOk counts the 2xx answers of the turn that warmed the side up, not measured (a counter check adds them). */
   warmOk: number;
+  /**
+   * idle is the share of its turns' time the server's event loop waited with nothing to run: a
+   * server that waits on its store or its clients answers fewer requests than its CPU a request
+   * allows. NaN for an app that does not report it.
+   */
+  idle: number;
 }
 
 /**
@@ -184,19 +202,23 @@ export async function loadInTurns(sides: readonly [Turn, Turn], seconds: number,
   // that is not counted (bench/README.md, "Idle servers").
   const warmOk = [0, 0];
   for (const i of turnOrder(1, first)) warmOk[i] = (await load(sides[i].server.port, sides[i].path, sides[i].cookies, sides[i].cookies.length, { duration: 1 })).ok;
-  const sums = sides.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0 }));
+  const sums = sides.map(() => ({ requests: 0, seconds: 0, cpu: 0, ok: 0, non2xx: 0, errors: 0, idleMs: 0, wallMs: 0 }));
   for (const i of turnOrder(Math.max(1, Math.round(seconds / turnSeconds)), first)) {
     const { server, path, cookies } = sides[i];
-    const before = await cpuMicros(server);
+    const before = await usage(server);
+    const start = performance.now();
     const result = await load(server.port, path, cookies, cookies.length, { duration: turnSeconds });
+    const after = await usage(server);
     const sum = sums[i]!;
-    sum.cpu += (await cpuMicros(server)) - before;
+    sum.wallMs += performance.now() - start;
+    sum.idleMs += after.idleMs === undefined || before.idleMs === undefined ? NaN : after.idleMs - before.idleMs;
+    sum.cpu += after.cpu - before.cpu;
     sum.requests += result.ok + result.non2xx;
     sum.seconds += result.seconds;
     sum.ok += result.ok;
     sum.non2xx += result.non2xx;
     sum.errors += result.errors;
   }
-  const side = ({ requests, seconds: s, cpu, ok, non2xx, errors }: (typeof sums)[number], i: number): Side => ({ rps: requests / s, cpu: cpu / requests, ok, non2xx, errors, warmOk: warmOk[i]! });
+  const side = ({ requests, seconds: s, cpu, ok, non2xx, errors, idleMs, wallMs }: (typeof sums)[number], i: number): Side => ({ rps: requests / s, cpu: cpu / requests, ok, non2xx, errors, warmOk: warmOk[i]!, idle: idleMs / wallMs });
   return [side(sums[0]!, 0), side(sums[1]!, 1)];
 }

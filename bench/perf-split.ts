@@ -82,7 +82,7 @@ try {
     sides = await loadInTurns(turns, seconds, 0);
   } else {
     const result = await load(servers[0]!.port, path, cookies[0]!, 50, { duration: seconds });
-    sides = [{ rps: result.rps, cpu: 0, ok: result.ok, non2xx: result.non2xx, errors: result.errors, warmOk: 0 }];
+    sides = [{ rps: result.rps, cpu: 0, ok: result.ok, non2xx: result.non2xx, errors: result.errors, warmOk: 0, idle: NaN }];
   }
   for (const perf of perfs) perf.kill('SIGINT');
   await Promise.all(ended);

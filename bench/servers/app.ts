@@ -14,6 +14,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 const variant = process.argv[2] ?? '';
 const redisPort = Number(process.argv[3] ?? 6379);
@@ -256,9 +257,10 @@ async function main(): Promise<void> {
   announce(server);
 }
 
-// The bench asks for the CPU time used so far, to divide a run's share by its requests.
+// The bench asks for the CPU time used so far, to divide a run's share by its requests, and for
+// the time the event loop has waited with nothing to run (ms), to tell a server short of work.
 process.on('message', (message) => {
-  if (message === 'cpu') process.send?.(process.cpuUsage());
+  if (message === 'cpu') process.send?.({ ...process.cpuUsage(), idleMs: performance.eventLoopUtilization().idle });
   // ic-misses.ts: a store under this key puts a line into V8's IC log, where its count starts.
   if (message === 'mark') (globalThis as Record<string, unknown>)['sessionkit-ic-mark'] = true;
 });
