@@ -430,7 +430,7 @@ export class RedisStore implements Store {
    * for I/O again; a Cluster keeps ioredis's pipelines, one per node.
    */
   private batchTurn(): void {
-    // The request connection writes each turn's commands in one piece of its own.
+    // The request connection writes each turn's commands itself.
     if (this.direct !== undefined) return;
     const stream = this.single?.stream;
     // Corked already: by an earlier command of this turn.

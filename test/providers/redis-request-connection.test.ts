@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestConnection, type RequestConnectionOptions } from '../../providers/redis/request-connection.ts';
 import { ReplyError } from '../../providers/redis/resp.ts';
@@ -78,6 +79,27 @@ describe('redis request connection (scripted server)', function () {
     assert.equal(script, 1);
     assert.equal(fake.chunks - chunksBefore, 1, 'the four commands arrived in one read');
     assert.deepEqual(fake.received.slice(1).map((args) => args[0]), ['GET', 'GET', 'BAD', 'EVALSHA']);
+  });
+
+  it('writes a busy turn in slices of 24 commands, the rest in its check phase, answered in order', async function () {
+    const conn = await open();
+    // Each write of the connection's socket, by the number of commands it carries.
+    const socket = (conn as unknown as { socket: Socket }).socket;
+    const writes: number[] = [];
+    const write = socket.write.bind(socket) as (data: string) => boolean;
+    socket.write = ((data: string) => {
+      writes.push(data.match(/\*2\r\n\$3\r\nGET\r\n/g)?.length ?? 0);
+      return write(data);
+    }) as Socket['write'];
+    const keys = Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? 'k' : `missing-${i}`));
+    const replies = await Promise.all(keys.map((key) => conn.call(['GET', key])));
+    assert.deepEqual(writes, [24, 24, 2]);
+    assert.deepEqual(replies, keys.map((key) => (key === 'k' ? 'v' : null)));
+    assert.deepEqual(fake.received.slice(1).map((args) => args[1]), keys, 'the commands arrived in the order issued');
+    writes.length = 0;
+    await Promise.all(keys.slice(0, 24).map((key) => conn.call(['GET', key])));
+    await Promise.all(keys.slice(0, 3).map((key) => conn.call(['GET', key])));
+    assert.deepEqual(writes, [24, 3], 'a slice of exactly 24 leaves nothing for the check phase; a quiet turn is one write');
   });
 
   it('a call unanswered past its timeout fails; its late reply is dropped and the next call gets its own', async function () {
