@@ -59,8 +59,8 @@ interface Call {
  * maintenance commands (SCAN, UNLINK), `wait_replicas` and every call made while this connection
  * is down. ioredis builds a command object, a promise wrapper and a timer for each command and
  * runs each reply through its own queue; here a command is one string appended to the turn's
- * writes ({@link SLICE}), and a reply settles its call directly: Express Redis `rw` 700.7 → 663.9 k instructions a
- * request (bench/README.md, "The request connection").
+ * writes ({@link SLICE}), and a reply settles its call directly: Express Redis `rw` 700.7 → 663.9 k
+ * instructions a request (bench/README.md, "The request connection").
  *
  * Calls are only made while {@link RequestConnection.ready}. No write is ever sent twice: a call in
  * flight when the connection drops fails unless it is a read, which goes to `resend`, and a call past its
