@@ -39,7 +39,7 @@ const KEEP_ALIVE_MS = 30_000;
  * costs system calls and wake-ups: probes with slices of 4 and 8 served 0.92 and 0.98 times the
  * requests/s on `rw`, one of 16 gave `ro` 0.92 (bench/README.md, "Waiting on Redis").
  */
-const SLICE = 24;
+export const SLICE = 24;
 
 /** Call is one command in flight, answered in the order it was sent. */
 interface Call {
@@ -80,7 +80,7 @@ export class RequestConnection {
   private calls: Call[] = [];
   /** expired counts the calls at the head of {@link RequestConnection.calls} that failed by their deadline. */
   private expired = 0;
-  /** out holds the commands of this turn of the event loop not written yet: {@link SLICE} at most, the rest written in its check phase. */
+  /** out holds the commands of this turn of the event loop not written yet: fewer than {@link SLICE}, written at the latest in its check phase. */
   private out = '';
   /** queued counts the commands in {@link RequestConnection.out}. */
   private queued = 0;
