@@ -1,7 +1,7 @@
 // What a request costs the Redis server, by variant: its CPU time (from /proc, in clock ticks)
 // and the reads, writes and commands of its INFO stats, each divided by the requests answered
 // meanwhile. Shows how much of the machine a variant's store takes beside its own server's CPU
-// (bench/README.md, "Waiting on Redis"). The variants run one after the other, in rounds.
+// (bench/README.md, "What Redis itself costs"). The variants run one after the other, in rounds.
 //   node --import tsx bench/redis-cpu.ts <variant>... [ro|rw] [rounds] [seconds]
 // 50 connections against the Redis at 127.0.0.1:6379 (its pid from INFO server, so it must run
 // on this machine); 2 s of warm-up a variant, then `rounds` (default 4) of `seconds` (default 4)
