@@ -1,25 +1,10 @@
 import { expect } from 'chai';
 import { inCheckPhase } from '../../src/http/check-phase.ts';
+import { uncaught } from '../support/uncaught.ts';
 
 /** nextCheckPhases resolves after `count` more turns of the loop have passed their check phase. */
 async function nextCheckPhases(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** uncaught collects the uncaught exceptions of `run`, with mocha's own handler set aside meanwhile. */
-async function uncaught(run: () => Promise<void>): Promise<unknown[]> {
-  const mochas = process.listeners('uncaughtException');
-  process.removeAllListeners('uncaughtException');
-  const errors: unknown[] = [];
-  const collect = (error: unknown) => errors.push(error);
-  process.on('uncaughtException', collect);
-  try {
-    await run();
-  } finally {
-    process.off('uncaughtException', collect);
-    for (const listener of mochas) process.on('uncaughtException', listener);
-  }
-  return errors;
 }
 
 describe('ending in the check phase (inCheckPhase)', function () {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SessionError, type Session } from 'sessionkit';
 import { openSessions, type Sessions } from '../support/sessions.ts';
+import { uncaught } from '../support/uncaught.ts';
 
 /** called runs `start` with a callback and resolves with every error the callback got, once it has been called. */
 function called(start: (callback: (error?: Error | null) => void) => unknown): Promise<(Error | null | undefined)[]> {
@@ -96,16 +97,16 @@ describe('session methods in the callback style', function () {
 
   it('a callback that throws surfaces as an uncaught exception, not as an unhandled rejection', async function () {
     const session = await s.load(await s.created());
-    const listeners = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    const caught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
-    try {
-      session.save(() => {
-        throw new Error('app bug');
-      });
-      expect(((await caught) as Error).message).to.equal('app bug');
-    } finally {
-      for (const listener of listeners) process.on('uncaughtException', listener);
-    }
+    const errors = await uncaught(async () => {
+      await new Promise<void>((called) =>
+        session.save(() => {
+          called();
+          throw new Error('app bug');
+        }),
+      );
+      // The throw is rethrown on the next tick, which runs before the next check phase.
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    expect(errors.map((error) => (error as Error).message)).to.deep.equal(['app bug']);
   });
 });
