@@ -98,9 +98,9 @@ describe('session methods in the callback style', function () {
   it('a callback that throws surfaces as an uncaught exception, not as an unhandled rejection', async function () {
     const session = await s.load(await s.created());
     const errors = await uncaught(async () => {
-      await new Promise<void>((called) =>
+      await new Promise<void>((reached) =>
         session.save(() => {
-          called();
+          reached();
           throw new Error('app bug');
         }),
       );
